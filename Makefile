@@ -1,0 +1,45 @@
+# health-export: `make run` serves, `make test` tests. Both start with `make install`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON_PREFERENCE := only-system
+UV ?= $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
+PYTHON ?= python3
+VENV_STAMP := .venv/.synced
+
+.PHONY: help install run test test-fast lint format bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(VENV_STAMP) ## install dependencies, prepare PostgreSQL/PostGIS and Redis, migrate
+	@bash scripts/setup.sh
+
+$(VENV_STAMP): pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || $(PYTHON) -m pip install --quiet uv
+	@$(UV) sync --frozen --python $(PYTHON) --quiet
+	@touch $@
+
+run: install ## start the server on HOST:PORT (from the environment or .env)
+	@exec .venv/bin/health-export serve
+
+test: install ## run the whole test suite against real PostgreSQL/PostGIS and Redis
+	@.venv/bin/pytest -n 2 --dist loadfile -m "not faults" $(PYTEST_ARGS)
+	@# Fault tests stop and start the shared PostgreSQL/Redis, so they run alone, after.
+	@.venv/bin/pytest -m faults -p no:xdist $(PYTEST_ARGS)
+
+lint: $(VENV_STAMP) ## ruff (lint + format check) and mypy --strict
+	@.venv/bin/ruff check src tests bench
+	@.venv/bin/ruff format --check src tests bench
+	@.venv/bin/mypy
+
+format: $(VENV_STAMP) ## apply ruff's formatting and safe fixes
+	@.venv/bin/ruff check --fix src tests bench
+	@.venv/bin/ruff format src tests bench
+
+bench: install ## run the benchmarks and write bench/README.md
+	@.venv/bin/python -m bench
+
+clean: ## remove the virtual environment and caches
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,140 @@
+"""Pure-ASGI middleware: request id, access log, last-resort 500."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import orjson
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from health_export.core.logging import get_logger
+from health_export.ops.metrics import RequestMetrics
+
+REQUEST_ID_HEADER = b"x-request-id"
+# A sane id: what proxies and clients commonly send, nothing that could forge a log line.
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+access_log = get_logger("health_export.access")
+error_log = get_logger("health_export.errors")
+
+
+def _incoming_request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == REQUEST_ID_HEADER:
+            candidate = value.decode("latin-1")
+            if _SANE_REQUEST_ID.match(candidate):
+                return candidate
+            break
+    return uuid.uuid4().hex
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else "<unmatched>"
+
+
+class RequestContextMiddleware:
+    """Give every request an id, log one access line for it, and never leak a traceback."""
+
+    def __init__(self, app: ASGIApp, metrics: RequestMetrics | None = None) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        exchange = _Exchange(request_id)
+        try:
+            await self.app(scope, exchange.wrap_receive(receive), exchange.wrap_send(send))
+        except Exception as exc:  # the last line of defence: log it, answer 500
+            error_log.error("unhandled_exception", exc_type=type(exc).__name__, exc_info=exc)
+            if not exchange.started:
+                await _send_internal_error(exchange.wrap_send(send), request_id)
+        finally:
+            self._finish(scope, exchange)
+            structlog.contextvars.clear_contextvars()
+
+    def _finish(self, scope: Scope, exchange: _Exchange) -> None:
+        route = _route_template(scope)
+        duration_s = time.perf_counter() - exchange.started_at
+        status = exchange.status or 500
+        principal = scope.get("state", {}).get("principal_id")
+        access_log.info(
+            "request",
+            method=scope["method"],
+            route=route,
+            status=status,
+            duration_ms=round(duration_s * 1000, 2),
+            bytes_in=exchange.bytes_in,
+            bytes_out=exchange.bytes_out,
+            principal_id=principal,
+        )
+        if self.metrics is not None:
+            self.metrics.observe(scope["method"], route, status, duration_s)
+
+
+class _Exchange:
+    """What one request sent and received, counted on the way through."""
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        self.started_at = time.perf_counter()
+        self.status: int | None = None
+        self.started = False
+        self.bytes_in = 0
+        self.bytes_out = 0
+
+    def wrap_receive(self, receive: Receive) -> Receive:
+        async def counted_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                self.bytes_in += len(message.get("body", b""))
+            return message
+
+        return counted_receive
+
+    def wrap_send(self, send: Send) -> Send:
+        async def send_with_request_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.started = True
+                self.status = message["status"]
+                headers = [h for h in message.get("headers", []) if h[0] != REQUEST_ID_HEADER]
+                headers.append((REQUEST_ID_HEADER, self.request_id.encode()))
+                message["headers"] = headers
+            elif message["type"] == "http.response.body":
+                self.bytes_out += len(message.get("body", b""))
+            await send(message)
+
+        return send_with_request_id
+
+
+async def _send_internal_error(send: Send, request_id: str) -> None:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": "Internal Server Error",
+        "status": 500,
+        "detail": "an unexpected error occurred; quote the request id",
+        "request_id": request_id,
+    }
+    payload = orjson.dumps(body)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

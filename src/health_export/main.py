@@ -1,0 +1,70 @@
+"""Application factory: `create_app(settings)` builds the FastAPI app and its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from health_export import __version__
+from health_export.core.config import Settings, get_settings
+from health_export.core.db import create_engine, create_sessionmaker
+from health_export.core.errors import install_error_handlers
+from health_export.core.jsonresponse import ORJSONResponse
+from health_export.core.logging import configure_logging, get_logger
+from health_export.core.middleware import RequestContextMiddleware
+from health_export.core.redis import create_redis
+from health_export.ops.metrics import RequestMetrics
+from health_export.ops.router import router as ops_router
+
+log = get_logger("health_export.app")
+
+
+def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        redis = create_redis(settings.redis_url)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.redis = redis
+        app.state.shutting_down = False
+        log.info("startup", version=__version__)
+        try:
+            yield
+        finally:
+            app.state.shutting_down = True
+            if redis is not None:
+                await redis.aclose()
+            await engine.dispose()
+            log.info("shutdown")
+
+    return lifespan
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for ``settings`` (read from the environment when omitted)."""
+    settings = settings or get_settings()
+    configure_logging(
+        level=settings.log_level,
+        json_output=settings.log_json,
+        pretty=settings.log_pretty,
+        app_name=settings.app_name,
+        environment=settings.environment,
+        mask_fields=settings.log_mask_fields,
+    )
+    metrics = RequestMetrics()
+    app = FastAPI(
+        title="health-export",
+        version=__version__,
+        summary="Self-hosted home for Apple Health data from Health Auto Export.",
+        default_response_class=ORJSONResponse,
+        lifespan=_lifespan(settings),
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    app.include_router(ops_router)
+    return app

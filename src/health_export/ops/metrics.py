@@ -1,0 +1,61 @@
+"""Prometheus metrics that add up correctly across several uvicorn worker processes."""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client import multiprocess as prometheus_multiprocess
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+def is_multiprocess() -> bool:
+    """Whether worker processes share metrics through files (``serve --workers N``)."""
+    return bool(os.environ.get(MULTIPROC_ENV))
+
+
+class RequestMetrics:
+    """The service's own metrics, registered in a registry of the app's."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "http_requests_total", "HTTP requests by method, route and status.",
+            ("method", "route", "status"), registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds", "HTTP request latency by method, route and status.",
+            ("method", "route", "status"), buckets=LATENCY_BUCKETS_S, registry=self.registry,
+        )
+        self.rate_limit_fallback = Gauge(
+            "rate_limit_fallback_active",
+            "1 while rate limits are kept in-process because Redis is unavailable.",
+            registry=self.registry, multiprocess_mode="max",
+        )
+        self.ingest_points = Counter(
+            "ingest_points_total", "Points received by ingest, by outcome.",
+            ("outcome",), registry=self.registry,
+        )
+
+    def observe(self, method: str, route: str, status: int, duration_s: float) -> None:
+        """Count one finished request."""
+        labels = (method, route, str(status))
+        self.requests.labels(*labels).inc()
+        self.latency.labels(*labels).observe(duration_s)
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The Prometheus text of every worker (or of this process alone)."""
+        if is_multiprocess():
+            registry = CollectorRegistry()
+            prometheus_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return generate_latest(registry), CONTENT_TYPE_LATEST
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

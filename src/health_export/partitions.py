@@ -1,0 +1,71 @@
+"""Monthly range partitions: names, bounds, and creating them on demand."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+_PARTITION_SUFFIX = re.compile(r"_y\d{4}m\d{2}$")
+# Advisory lock key serialising partition DDL across workers ("HEpart" in ASCII).
+PARTITION_LOCK_KEY = 0x4845_7061_7274
+
+
+def is_partition_name(name: str) -> bool:
+    """Whether ``name`` is a monthly partition made at run time."""
+    return bool(_PARTITION_SUFFIX.search(name))
+
+
+def month_of(moment: datetime) -> date:
+    """The first day of the UTC month holding ``moment``."""
+    utc = moment.astimezone(UTC)
+    return date(utc.year, utc.month, 1)
+
+
+def next_month(month: date) -> date:
+    """The first day of the following month."""
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def partition_name(parent: str, month: date) -> str:
+    """``metric_samples`` + 2024-03 → ``metric_samples_y2024m03``."""
+    return f"{parent}_y{month.year:04d}m{month.month:02d}"
+
+
+async def existing_partitions(conn: AsyncConnection, parent: str) -> set[str]:
+    """Names of the partitions ``parent`` has now."""
+    result = await conn.execute(
+        text(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = :parent"
+        ),
+        {"parent": parent},
+    )
+    return {row[0] for row in result}
+
+
+async def ensure_partitions(conn: AsyncConnection, parent: str, months: Iterable[date]) -> int:
+    """Create the missing monthly partitions of ``parent``; returns how many were made.
+
+    Runs inside the caller's transaction; a transaction-level advisory lock makes
+    concurrent ingests of the same new month wait rather than fail.
+    """
+    wanted = {partition_name(parent, month): month for month in months}
+    missing = set(wanted) - await existing_partitions(conn, parent)
+    if not missing:
+        return 0
+    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PARTITION_LOCK_KEY})
+    missing -= await existing_partitions(conn, parent)
+    for name in sorted(missing):
+        month = wanted[name]
+        await conn.execute(
+            text(
+                f'CREATE TABLE IF NOT EXISTS "{name}" PARTITION OF "{parent}" '
+                f"FOR VALUES FROM ('{month.isoformat()} 00:00:00+00') "
+                f"TO ('{next_month(month).isoformat()} 00:00:00+00')"
+            )
+        )
+    return len(missing)

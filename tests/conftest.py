@@ -1,0 +1,113 @@
+"""Test set-up: one real PostgreSQL/PostGIS database per xdist worker, real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from alembic import command
+
+from health_export.core.config import Settings, load_settings
+from health_export.main import create_app
+from health_export.migrations_head import alembic_config
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLES_DIR = REPO_ROOT.parent / "shared" / "samples" / "hae"
+SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+async def _recreate_database(name: str) -> None:
+    conn = await asyncpg.connect(f"{SERVER_URL}/postgres")
+    try:
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A fresh database for this test process, built by `alembic upgrade head`."""
+    worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
+    name = f"health_export_test_{worker}"
+    asyncio.run(_recreate_database(name))
+    url = f"{SERVER_URL.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+    command.upgrade(alembic_config(url), "head")
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    """Settings of the app under test."""
+    return make_settings(database_url)
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    """Test settings with ``overrides`` applied."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "redis_url": REDIS_URL,
+        "environment": "test",
+        "log_level": "INFO",
+        "database_pool_timeout_seconds": 3.0,
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    """The app with its lifespan running, shared by the session."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def app_factory(database_url: str) -> Callable[..., Any]:
+    """Build an extra app with setting overrides (enter its lifespan yourself)."""
+
+    def build(**overrides: Any) -> Any:
+        return create_app(make_settings(database_url, **overrides))
+
+    return build
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[io.StringIO]:
+    """Every log line written while the test runs (the root handler's stream)."""
+    buffer = io.StringIO()
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    previous = handler.setStream(buffer)
+    try:
+        yield buffer
+    finally:
+        handler.setStream(previous)
+
+
+@pytest.fixture(scope="session")
+def worker_id_suffix(request: pytest.FixtureRequest) -> str:
+    """This test process's xdist worker id ("main" without xdist)."""
+    workerinput: dict[str, str] = getattr(request.config, "workerinput", {})
+    return workerinput.get("workerid", "main")

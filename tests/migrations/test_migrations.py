@@ -1,0 +1,64 @@
+"""Migrations: upgrade → downgrade → upgrade works, and the models match the schema."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from health_export.migrations.env_support import include_object
+from health_export.migrations_head import alembic_config, expected_head
+from health_export.models_registry import metadata
+from tests.conftest import SERVER_URL
+
+
+async def _fresh_database(name: str) -> str:
+    conn = await asyncpg.connect(f"{SERVER_URL}/postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return f"{SERVER_URL.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+
+
+def _diff(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(
+        connection, opts={"include_object": include_object, "compare_type": True}
+    )
+    return list(compare_metadata(context, metadata))
+
+
+async def _schema_diff(url: str) -> list[object]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(_diff)
+    finally:
+        await engine.dispose()
+
+
+async def _revision(url: str) -> str | None:
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        exists = await conn.fetchval("SELECT to_regclass('alembic_version') IS NOT NULL")
+        return await conn.fetchval("SELECT version_num FROM alembic_version") if exists else None
+    finally:
+        await conn.close()
+
+
+def test_upgrade_downgrade_upgrade_leaves_no_drift(worker_id_suffix: str) -> None:
+    url = asyncio.run(_fresh_database(f"health_export_migrations_{worker_id_suffix}"))
+    config = alembic_config(url)
+    command.upgrade(config, "head")
+    assert asyncio.run(_revision(url)) == expected_head()
+    command.downgrade(config, "base")
+    assert asyncio.run(_revision(url)) is None
+    command.upgrade(config, "head")
+    assert asyncio.run(_revision(url)) == expected_head()
+    assert asyncio.run(_schema_diff(url)) == []
