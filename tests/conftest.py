@@ -37,15 +37,29 @@ async def _recreate_database(name: str) -> None:
         await conn.close()
 
 
+async def _drop_database(name: str) -> None:
+    conn = await asyncpg.connect(f"{SERVER_URL}/postgres")
+    try:
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
-def database_url(request: pytest.FixtureRequest) -> str:
-    """A fresh database for this test process, built by `alembic upgrade head`."""
-    worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
-    name = f"health_export_test_{worker}"
+def database_url(worker_id_suffix: str) -> Iterator[str]:
+    """A fresh database for this test process, built by `alembic upgrade head`.
+
+    Named per process, so parallel workers and concurrent runs never share one.
+    """
+    name = f"health_export_test_{worker_id_suffix}_{os.getpid()}"
     asyncio.run(_recreate_database(name))
     url = f"{SERVER_URL.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
     command.upgrade(alembic_config(url), "head")
-    return url
+    yield url
+    asyncio.run(_drop_database(name))
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from health_export import __version__
+from health_export.admin.router import router as admin_router
+from health_export.auth.router import router as auth_router
+from health_export.auth.state import build_auth_state
 from health_export.core.config import Settings, get_settings
 from health_export.core.db import create_engine, create_sessionmaker
 from health_export.core.errors import install_error_handlers
@@ -15,6 +18,8 @@ from health_export.core.jsonresponse import ORJSONResponse
 from health_export.core.logging import configure_logging, get_logger
 from health_export.core.middleware import RequestContextMiddleware
 from health_export.core.redis import create_redis
+from health_export.ingest.lifecycle import start_ingest, stop_ingest
+from health_export.ingest.router import router as ingest_router
 from health_export.ops.metrics import RequestMetrics
 from health_export.ops.router import router as ops_router
 
@@ -29,12 +34,18 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.redis = redis
+        app.state.auth = build_auth_state(
+            settings, app.state.sessionmaker, redis, getattr(app.state, "metrics", None)
+        )
         app.state.shutting_down = False
+        await start_ingest(app.state)
         log.info("startup", version=__version__)
         try:
             yield
         finally:
             app.state.shutting_down = True
+            await stop_ingest(app.state, settings.shutdown_grace_seconds)
+            await app.state.auth.aclose()
             if redis is not None:
                 await redis.aclose()
             await engine.dispose()
@@ -67,4 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     app.include_router(ops_router)
+    app.include_router(auth_router)
+    app.include_router(admin_router)
+    app.include_router(ingest_router)
     return app

@@ -69,3 +69,27 @@ async def ensure_partitions(conn: AsyncConnection, parent: str, months: Iterable
             )
         )
     return len(missing)
+
+
+async def drop_partitions_before(
+    conn: AsyncConnection, parent: str, cutoff: datetime, *, keep_if: str | None = None
+) -> int:
+    """Drop the monthly partitions of ``parent`` that end on or before ``cutoff``.
+
+    ``keep_if`` is an SQL condition: a partition holding any row matching it is kept.
+    """
+    dropped = 0
+    for name in sorted(await existing_partitions(conn, parent)):
+        if not is_partition_name(name):
+            continue
+        year, month = int(name[-7:-3]), int(name[-2:])
+        ends = datetime.combine(next_month(date(year, month, 1)), datetime.min.time(), UTC)
+        if ends > cutoff:
+            continue
+        if keep_if is not None:
+            found = await conn.execute(text(f'SELECT 1 FROM "{name}" WHERE {keep_if} LIMIT 1'))
+            if found.first() is not None:
+                continue
+        await conn.execute(text(f'DROP TABLE "{name}"'))
+        dropped += 1
+    return dropped

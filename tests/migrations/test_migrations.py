@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import asyncpg
 from alembic import command
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from health_export.migrations.env_support import include_object
 from health_export.migrations_head import alembic_config, expected_head
 from health_export.models_registry import metadata
-from tests.conftest import SERVER_URL
+from tests.conftest import SERVER_URL, _drop_database
 
 
 async def _fresh_database(name: str) -> str:
@@ -52,13 +53,17 @@ async def _revision(url: str) -> str | None:
         await conn.close()
 
 
-def test_upgrade_downgrade_upgrade_leaves_no_drift(worker_id_suffix: str) -> None:
-    url = asyncio.run(_fresh_database(f"health_export_migrations_{worker_id_suffix}"))
-    config = alembic_config(url)
-    command.upgrade(config, "head")
-    assert asyncio.run(_revision(url)) == expected_head()
-    command.downgrade(config, "base")
-    assert asyncio.run(_revision(url)) is None
-    command.upgrade(config, "head")
-    assert asyncio.run(_revision(url)) == expected_head()
-    assert asyncio.run(_schema_diff(url)) == []
+def test_upgrade_downgrade_upgrade_leaves_no_drift() -> None:
+    name = f"health_export_migrations_{os.getpid()}"
+    url = asyncio.run(_fresh_database(name))
+    try:
+        config = alembic_config(url)
+        command.upgrade(config, "head")
+        assert asyncio.run(_revision(url)) == expected_head()
+        command.downgrade(config, "base")
+        assert asyncio.run(_revision(url)) is None
+        command.upgrade(config, "head")
+        assert asyncio.run(_revision(url)) == expected_head()
+        assert asyncio.run(_schema_diff(url)) == []
+    finally:
+        asyncio.run(_drop_database(name))

@@ -41,20 +41,58 @@ _DAY_MIN = 24 * 60.0  # minutes in a day: the most any per-point duration can be
 
 # Nutrients (all cumulative); bounds are far above any real single entry.
 _NUTRIENTS: dict[str, MetricSpec] = {
-    **{name: _sum("g", 10_000.0) for name in (
-        "carbohydrates", "protein", "total_fat", "fiber", "dietary_sugar",
-        "saturated_fat", "monounsaturated_fat", "polyunsaturated_fat",
-    )},
-    **{name: _sum("mg", 1_000_000.0) for name in (
-        "dietary_caffeine", "sodium", "potassium", "calcium", "iron", "magnesium",
-        "phosphorus", "zinc", "copper", "manganese", "chloride", "cholesterol",
-        "niacin", "riboflavin", "thiamin", "pantothenic_acid", "vitamin_b6",
-        "vitamin_c", "vitamin_e",
-    )},
-    **{name: _sum("mcg", 100_000_000.0) for name in (
-        "vitamin_a", "vitamin_d", "vitamin_k", "vitamin_b12", "folate", "biotin",
-        "iodine", "selenium", "chromium", "molybdenum",
-    )},
+    **{
+        name: _sum("g", 10_000.0)
+        for name in (
+            "carbohydrates",
+            "protein",
+            "total_fat",
+            "fiber",
+            "dietary_sugar",
+            "saturated_fat",
+            "monounsaturated_fat",
+            "polyunsaturated_fat",
+        )
+    },
+    **{
+        name: _sum("mg", 1_000_000.0)
+        for name in (
+            "dietary_caffeine",
+            "sodium",
+            "potassium",
+            "calcium",
+            "iron",
+            "magnesium",
+            "phosphorus",
+            "zinc",
+            "copper",
+            "manganese",
+            "chloride",
+            "cholesterol",
+            "niacin",
+            "riboflavin",
+            "thiamin",
+            "pantothenic_acid",
+            "vitamin_b6",
+            "vitamin_c",
+            "vitamin_e",
+        )
+    },
+    **{
+        name: _sum("mcg", 100_000_000.0)
+        for name in (
+            "vitamin_a",
+            "vitamin_d",
+            "vitamin_k",
+            "vitamin_b12",
+            "folate",
+            "biotin",
+            "iodine",
+            "selenium",
+            "chromium",
+            "molybdenum",
+        )
+    },
     "dietary_energy": _sum("kcal", 100_000.0),
     "dietary_water": _sum("mL", 100_000.0),
 }

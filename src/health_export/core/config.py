@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     rate_limit_requests: int = Field(default=1000, ge=1)
     rate_limit_window_seconds: int = Field(default=3600, ge=1)
     auth_failure_limit_per_minute: int = Field(default=20, ge=1)
+    rate_limit_key_prefix: str = "health-export:ratelimit:"
+    session_ttl_seconds: int = Field(default=8 * 3600, ge=60, le=30 * 86400)
     raw_retention_days: int = Field(default=0, ge=0)
     metrics_token: str | None = None
 

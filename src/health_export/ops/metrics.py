@@ -52,6 +52,15 @@ class RequestMetrics:
         self.requests.labels(*labels).inc()
         self.latency.labels(*labels).observe(duration_s)
 
+    def count_ingest(self, answer: dict[str, object]) -> None:
+        """Count the points of one ingest answer by outcome."""
+        if answer.get("duplicate_payload"):
+            return
+        for outcome in ("inserted", "updated", "unchanged", "rejected"):
+            value = answer.get(outcome)
+            if isinstance(value, int) and value:
+                self.ingest_points.labels(outcome).inc(value)
+
     def exposition(self) -> tuple[bytes, str]:
         """The Prometheus text of every worker (or of this process alone)."""
         if is_multiprocess():

@@ -40,6 +40,9 @@ async def readiness(state: Any) -> dict[str, Any]:
         redis = "not_configured"
     else:
         redis = "ok" if await redis_is_up(state.redis) else "unavailable"
+        limiter = getattr(getattr(state, "auth", None), "limiter", None)
+        if limiter is not None and limiter.is_degraded:  # until it is back on Redis
+            redis = "unavailable"
     if database != "ok":
         reason = "database unreachable" if database == "unavailable" else "migrations not at head"
         return {"status": "unready", "database": database, "redis": redis, "reason": reason}

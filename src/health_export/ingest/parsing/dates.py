@@ -43,12 +43,12 @@ def parse_date(value: object, default_offset_min: int | None = 0) -> tuple[datet
     ``default_offset_min``; with ``None`` such strings are refused (epoch stays UTC).
     """
     if value.__class__ is str:
-        hit = _cache.get(value)  # type: ignore[arg-type]
+        hit = _cache.get(value)
         if hit is not None:
             return hit
-        return _parse_text(value, default_offset_min)  # type: ignore[arg-type]
+        return _parse_text(value, default_offset_min)
     if value.__class__ is float or value.__class__ is int:
-        return _parse_epoch(value, default_offset_min or 0)  # type: ignore[arg-type]
+        return _parse_epoch(value, default_offset_min or 0)
     raise DateParseError(f"not a date: {type(value).__name__}")
 
 
@@ -88,10 +88,15 @@ def _parse_main_form(text: str) -> tuple[datetime, int] | None:
         or text[20] not in "+-"
     ):
         return None
-    digits = text[0:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19] + text[21:25]
+    digits = (
+        text[0:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19] + text[21:25]
+    )
     if not (digits.isascii() and digits.isdigit()):
         return None
-    offset_min = int(text[21:23]) * 60 + int(text[23:25])
+    zone_minutes = int(text[23:25])
+    if zone_minutes >= 60:
+        raise DateParseError(f"invalid UTC offset in {_echo(text)}")
+    offset_min = int(text[21:23]) * 60 + zone_minutes
     if text[20] == "-":
         offset_min = -offset_min
     return _build(

@@ -1,0 +1,128 @@
+"""Who is calling: read the key, look it up (cached), refuse every failure alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import NoReturn
+
+import structlog
+from fastapi import Request
+
+from health_export.auth import keys, repository
+from health_export.auth.audit import RequestOrigin, origin_of, record_auth_failure
+from health_export.auth.principal import Principal, Scope
+from health_export.auth.ratelimit import Decision, rate_limit_headers
+from health_export.auth.repository import KeyOwner
+from health_export.auth.state import AuthState, auth_state
+from health_export.core.db import is_database_unavailable, with_transient_retry
+from health_export.core.errors import ServiceUnavailable, TooManyRequests, Unauthorized
+
+SESSION_COOKIE = "he_session"
+UNAUTHORIZED_DETAIL = "a valid API key is required"
+WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="health-export"'}
+_VALID_SCOPES = frozenset(scope.value for scope in Scope)
+
+
+class _Failure(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def presented_key(request: Request) -> str | None:
+    """The key from `Authorization: Bearer`, `X-API-Key` or the session cookie, if any."""
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        scheme, _, value = authorization.strip().partition(" ")
+        return value.strip() if scheme.lower() == "bearer" else ""
+    api_key = request.headers.get("x-api-key")
+    if api_key is not None:
+        return api_key.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+async def authenticate(request: Request) -> tuple[Principal, Decision]:
+    """The caller and their rate-limit decision (computed once per request)."""
+    cached: tuple[Principal, Decision] | None = getattr(request.state, "auth_result", None)
+    if cached is not None:
+        return cached
+    state = auth_state(request)
+    origin = origin_of(request)
+    try:
+        owner = await _owner_of(state, presented_key(request))
+    except _Failure as failure:
+        await refuse(state, failure.reason, origin)
+    principal = _principal(owner)
+    decision = await state.limiter.hit_key(str(owner.key_id))
+    state.usage.note(owner.key_id, origin.ip)
+    _mark_request(request, principal)
+    request.state.auth_result = (principal, decision)
+    return principal, decision
+
+
+async def _owner_of(state: AuthState, value: str | None) -> KeyOwner:
+    if value is None:
+        raise _Failure("missing")
+    if not value or keys.format_of(value) is None:
+        raise _Failure("malformed")
+    owner = await _lookup(state, keys.digest(value))
+    if owner is None:
+        raise _Failure("unknown")
+    now = datetime.now(UTC)
+    if owner.revoked_at is not None:
+        raise _Failure("revoked")
+    if owner.expires_at is not None and owner.expires_at <= now:
+        raise _Failure("expired")
+    if owner.user_disabled_at is not None:
+        raise _Failure("user_disabled")
+    return owner
+
+
+async def _lookup(state: AuthState, digest: bytes) -> KeyOwner | None:
+    found, owner = state.cache.get(digest)
+    if found:
+        return owner
+
+    # Its own short session: a long request must not hold a transaction open for this.
+    async def query() -> KeyOwner | None:
+        async with state.sessionmaker() as session:
+            return await repository.find_key_owner(session, digest)
+
+    try:
+        owner = await with_transient_retry(query, attempts=2)
+    except Exception as exc:
+        if is_database_unavailable(exc):  # never fail open, never 500
+            raise ServiceUnavailable("the database is unavailable; retry later") from exc
+        raise
+    state.cache.put(digest, owner)
+    return owner
+
+
+async def refuse(state: AuthState, reason: str, origin: RequestOrigin) -> NoReturn:
+    """Count a failed authentication against its IP, audit it, answer 401 (or 429)."""
+    decision = await state.limiter.hit_failure(origin.ip or "unknown")
+    if not decision.allowed:
+        if decision.count == decision.limit + 1:  # audit the throttle once per window
+            await record_auth_failure(state.sessionmaker, "throttled", origin)
+        headers = {**rate_limit_headers(decision), "Retry-After": str(decision.reset_s)}
+        raise TooManyRequests("too many failed authentications; retry later", headers=headers)
+    await record_auth_failure(state.sessionmaker, reason, origin)
+    raise Unauthorized(UNAUTHORIZED_DETAIL, headers=dict(WWW_AUTHENTICATE))
+
+
+def _principal(owner: KeyOwner) -> Principal:
+    scopes = {Scope(s) for s in owner.scopes if s in _VALID_SCOPES}
+    if not owner.is_admin:  # a demoted admin's old admin keys lose the admin scope
+        scopes.discard(Scope.ADMIN)
+    return Principal(
+        user_id=owner.user_id,
+        user_name=owner.user_name,
+        is_admin=owner.is_admin,
+        scopes=frozenset(scopes),
+        key_id=owner.key_id,
+    )
+
+
+def _mark_request(request: Request, principal: Principal) -> None:
+    principal_id = f"user:{principal.user_id}/key:{principal.key_id}"
+    request.scope.setdefault("state", {})["principal_id"] = principal_id
+    structlog.contextvars.bind_contextvars(principal_id=principal_id)

@@ -1,0 +1,54 @@
+"""FastAPI dependencies: authenticate, rate-limit, check the scope, hand over the Principal."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+
+from health_export.auth.authenticate import authenticate
+from health_export.auth.principal import Principal, Scope
+from health_export.auth.ratelimit import Decision, rate_limit_headers
+from health_export.core.errors import Forbidden, TooManyRequests
+
+
+def _headers_of(decision: Decision) -> dict[str, str]:
+    return rate_limit_headers(decision)
+
+
+def require_scope(scope: Scope | None) -> Callable[[Request, Response], Awaitable[Principal]]:
+    """A dependency: 401 without a valid key, 429 over the limit, 403 without ``scope``."""
+
+    async def dependency(request: Request, response: Response) -> Principal:
+        principal, decision = await authenticate(request)
+        headers = _headers_of(decision)
+        if not decision.allowed:
+            retry = {"Retry-After": str(decision.reset_s)}
+            raise TooManyRequests("rate limit exceeded; retry later", headers=headers | retry)
+        response.headers.update(headers)
+        if scope is not None and not principal.has_scope(scope):
+            raise Forbidden(f"this key lacks the {scope.value!r} scope", headers=headers)
+        return principal
+
+    return dependency
+
+
+def rate_limit_of(request: Request) -> Decision | None:
+    """This request's rate-limit decision (for routes that build their own Response)."""
+    result: tuple[Principal, Decision] | None = getattr(request.state, "auth_result", None)
+    return result[1] if result is not None else None
+
+
+def rate_limit_headers_of(request: Request) -> dict[str, str]:
+    """The rate-limit headers to copy onto a Response a route builds itself."""
+    decision = rate_limit_of(request)
+    return rate_limit_headers(decision) if decision is not None else {}
+
+
+AnyPrincipal = Annotated[Principal, Depends(require_scope(None))]
+# Any valid key; the route itself checks that the caller owns what it asks for.
+OwnerPrincipal = AnyPrincipal
+IngestPrincipal = Annotated[Principal, Depends(require_scope(Scope.INGEST))]
+ReadPrincipal = Annotated[Principal, Depends(require_scope(Scope.READ))]
+AdminPrincipal = Annotated[Principal, Depends(require_scope(Scope.ADMIN))]

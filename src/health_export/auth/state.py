@@ -1,0 +1,56 @@
+"""What authentication keeps for the app's lifetime: limiter, key cache, usage writer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from health_export.auth.keycache import KeyCache
+from health_export.auth.ratelimit import RateLimiter
+from health_export.auth.usage import KeyUsageRecorder
+from health_export.core.config import Settings
+from health_export.ops.metrics import RequestMetrics
+
+
+@dataclass(slots=True)
+class AuthState:
+    """The app's authentication machinery (``app.state.auth``)."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    limiter: RateLimiter
+    cache: KeyCache
+    usage: KeyUsageRecorder
+
+    async def aclose(self) -> None:
+        """Write pending key usage and stop background work."""
+        await self.usage.stop()
+        await self.limiter.close()
+
+
+def build_auth_state(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: Redis | None,
+    metrics: RequestMetrics | None,
+) -> AuthState:
+    """Build (and start) the authentication machinery for one app."""
+    limiter = RateLimiter(
+        redis,
+        prefix=settings.rate_limit_key_prefix,
+        key_limit=settings.rate_limit_requests,
+        key_window_s=settings.rate_limit_window_seconds,
+        failure_limit=settings.auth_failure_limit_per_minute,
+        metrics=metrics,
+    )
+    usage = KeyUsageRecorder(sessionmaker)
+    usage.start()
+    return AuthState(sessionmaker=sessionmaker, limiter=limiter, cache=KeyCache(), usage=usage)
+
+
+def auth_state(request: Request) -> AuthState:
+    """The running app's authentication machinery."""
+    state: AuthState = request.app.state.auth
+    return state

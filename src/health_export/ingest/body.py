@@ -1,0 +1,98 @@
+"""Read a request body within its limits, decoding gzip as it streams in."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from health_export.core.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
+_JSON_TYPES = ("application/json", "text/json")
+# CSV automations of the app post multipart/form-data; only its JSON format is taken.
+_CSV_HINT = "send JSON: set the automation's export format to JSON"
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedBody:
+    """A request body as JSON text, with what the wire said about it."""
+
+    data: bytes
+    wire_bytes: int
+    content_encoding: str | None
+
+
+def check_content_type(request: Request) -> None:
+    """Accept JSON (or no declared type, as some clients send); refuse the rest with 415."""
+    declared = request.headers.get("content-type")
+    if declared is None:
+        return
+    media_type = declared.split(";", 1)[0].strip().lower()
+    if media_type in _JSON_TYPES or media_type.endswith("+json"):
+        return
+    detail = f"unsupported content type {media_type[:60]!r}; " + _CSV_HINT
+    raise UnsupportedMediaType(detail)
+
+
+def _decoder_for(encoding: str | None) -> zlib._Decompress | None:  # noqa: SLF001
+    if encoding in (None, "", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    raise UnsupportedMediaType(f"unsupported content encoding {encoding[:30]!r}; use gzip")
+
+
+def _declared_length(request: Request) -> int | None:
+    value = request.headers.get("content-length")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise BadRequest("Content-Length is not a number") from None
+
+
+async def read_body(request: Request, *, max_wire_bytes: int, max_decoded_bytes: int) -> ReceivedBody:
+    """The decoded body; 413 as soon as the wire or decoded size passes its limit."""
+    declared = _declared_length(request)
+    if declared is not None and declared > max_wire_bytes:
+        raise PayloadTooLarge(f"the body is over the {max_wire_bytes}-byte limit")
+    encoding = request.headers.get("content-encoding", "").strip().lower() or None
+    decoder = _decoder_for(encoding)
+    buffer = bytearray()
+    wire = 0
+    async for chunk in request.stream():
+        wire += len(chunk)
+        if wire > max_wire_bytes:
+            raise PayloadTooLarge(f"the body is over the {max_wire_bytes}-byte limit")
+        if decoder is None:
+            buffer += chunk
+        else:
+            _inflate_into(buffer, decoder, chunk, max_decoded_bytes)
+    if decoder is not None:
+        if not decoder.eof:
+            raise BadRequest("the gzip body is truncated")
+        if decoder.unused_data.strip():
+            raise BadRequest("unexpected bytes after the gzip body")
+    return ReceivedBody(bytes(buffer), wire, encoding)
+
+
+def _inflate_into(
+    buffer: bytearray, decoder: zlib._Decompress, chunk: bytes, limit: int  # noqa: SLF001
+) -> None:
+    # max_length bounds each step, so a gzip bomb is stopped after limit + 1 bytes.
+    data = chunk
+    while data:
+        if decoder.eof:
+            raise BadRequest("unexpected bytes after the gzip body")
+        try:
+            out = decoder.decompress(data, limit + 1 - len(buffer))
+        except zlib.error:
+            raise BadRequest("the body is not valid gzip") from None
+        buffer += out
+        if len(buffer) > limit:
+            raise PayloadTooLarge(f"the decompressed body is over the {limit}-byte limit")
+        data = decoder.unconsumed_tail

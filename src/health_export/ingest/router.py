@@ -1,0 +1,86 @@
+"""POST /api/v1/ingest and GET /api/v1/ingestions/{id}."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from health_export.auth.dependencies import AnyPrincipal, IngestPrincipal, rate_limit_headers_of
+from health_export.core.errors import NotFound, ServiceUnavailable
+from health_export.core.jsonresponse import ORJSONResponse
+from health_export.ingest import service
+from health_export.ingest.body import check_content_type, read_body
+from health_export.ingest.schemas import IngestAccepted, IngestionStatus, IngestResult
+from health_export.ingest.status import ingestion_status
+
+router = APIRouter(prefix="/api/v1", tags=["ingest"])
+
+# Headers the app adds to every automation's request; recorded, never required.
+AUTOMATION_HEADERS = ("automation-name", "automation-id", "automation-aggregation",
+                      "automation-period", "session-id", "user-agent")
+_PAYLOAD_DOC: dict[str, Any] = {
+    "content": {"application/json": {"schema": {"type": "object"}, "examples": {
+        "health_auto_export": {"summary": "Health Auto Export (REST API automation)", "value": {
+            "data": {"metrics": [{"name": "step_count", "units": "count", "data": [
+                {"date": "2024-03-14 15:04:00 -0400", "qty": 42, "source": "iPhone"}]}]}}},
+        "standard": {"summary": "health-export/v1 (see docs/ingest.md)", "value": {
+            "format": "health-export/v1", "metrics": [{"name": "step_count", "unit": "count",
+                "samples": [{"start": "2024-03-14T15:04:00-04:00", "qty": 42}]}]}},
+    }}},
+    "required": True,
+}
+
+
+@router.post(
+    "/ingest",
+    response_model=IngestResult,
+    summary="Store a Health Auto Export or health-export/v1 payload",
+    responses={
+        202: {"model": IngestAccepted, "description": "Stored; processing continues"},
+        400: {"description": "Not JSON, or broken gzip"},
+        413: {"description": "Too large on the wire or decompressed"},
+        415: {"description": "Not JSON (e.g. a CSV automation)"},
+        422: {"description": "No recognisable envelope"},
+        503: {"description": "Database unavailable; retry after Retry-After"},
+    },
+    openapi_extra={"requestBody": _PAYLOAD_DOC},
+)
+async def ingest(request: Request, principal: IngestPrincipal) -> Response:
+    """Store every valid point; invalid ones are listed in the answer (still 200)."""
+    state = request.app.state
+    if state.shutting_down:
+        raise ServiceUnavailable("the server is shutting down; retry shortly", retry_after_s=2)
+    check_content_type(request)
+    settings = state.settings
+    received = await read_body(
+        request,
+        max_wire_bytes=settings.max_payload_bytes,
+        max_decoded_bytes=settings.max_decompressed_bytes,
+    )
+    automation = {name: request.headers[name][:200] for name in AUTOMATION_HEADERS
+                  if name in request.headers}
+    outcome = await service.ingest(state.ingest_runtime, principal, received, automation)
+    state.metrics.count_ingest(outcome.body)
+    headers = rate_limit_headers_of(request)
+    if outcome.status_code == 202:
+        headers["Location"] = outcome.body["status_url"]
+    return ORJSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+
+
+@router.get(
+    "/ingestions/{ingestion_id}",
+    response_model=IngestionStatus,
+    summary="Status and result of one ingestion",
+    responses={404: {"description": "No such ingestion of yours"}},
+)
+async def get_ingestion(
+    ingestion_id: uuid.UUID, request: Request, principal: AnyPrincipal
+) -> dict[str, Any]:
+    """The owner's view of one ingestion (admins may look at anyone's)."""
+    found = await ingestion_status(request.app.state.engine, ingestion_id)
+    if found is None or (found["user_id"] != principal.user_id and not principal.is_admin):
+        raise NotFound("no such ingestion")
+    return found

@@ -1,0 +1,218 @@
+"""The ingest pipeline: store the raw body, then parse, normalise and upsert it."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from health_export.auth.principal import Principal
+from health_export.core.db import is_database_unavailable, with_transient_retry
+from health_export.core.errors import AppError, BadRequest, ServiceUnavailable, Unprocessable
+from health_export.core.logging import get_logger
+from health_export.ingest import repository
+from health_export.ingest.body import ReceivedBody
+from health_export.ingest.parsing.detect import parse_payload
+from health_export.ingest.parsing.errors import PayloadShapeError
+from health_export.ingest.records import NormalisedPayload
+from health_export.ingest.writer import WriteResult, lock_user, prepare_partitions, write_payload
+from health_export.partitions import ensure_partitions, month_of
+
+MAX_ERRORS_LISTED = 100
+# Bodies above this are hashed off the event loop (SHA-256 runs at ~1 GB/s).
+_HASH_IN_THREAD_BYTES = 1024 * 1024
+log = get_logger("health_export.ingest")
+
+
+@dataclass(slots=True)
+class Ingestion:
+    """What one POST produced: the HTTP status and its JSON answer."""
+
+    status_code: int
+    body: dict[str, Any]
+
+
+@dataclass(slots=True)
+class IngestRuntime:
+    """What the pipeline needs from the running app."""
+
+    engine: AsyncEngine
+    sync_budget_s: float
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+
+class RejectedPayload(Exception):  # noqa: N818 - carries the HTTP error to raise
+    """The stored body cannot be used at all (not JSON, no envelope)."""
+
+    def __init__(self, error: AppError) -> None:
+        super().__init__(error.detail)
+        self.error = error
+
+
+def parse_body(data: bytes) -> NormalisedPayload:
+    """JSON text → normalised rows; raises RejectedPayload when nothing is usable."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        reason = str(exc).split(":", 1)[0][:120]
+        raise RejectedPayload(BadRequest(f"the body is not valid JSON ({reason})")) from None
+    try:
+        return parse_payload(document)
+    except PayloadShapeError as exc:
+        raise RejectedPayload(Unprocessable(str(exc)[:300])) from None
+
+
+def build_result(
+    ingestion_id: uuid.UUID, payload: NormalisedPayload, written: WriteResult
+) -> dict[str, Any]:
+    """The 200 answer of a processed ingestion."""
+    errors = payload.errors
+    return {
+        "ingestion_id": str(ingestion_id),
+        "status": "processed",
+        "duplicate_payload": False,
+        "received": payload.received,
+        "inserted": written.total("inserted"),
+        "updated": written.total("updated"),
+        "unchanged": written.total("unchanged"),
+        "rejected": len(errors),
+        "by_type": {table: counts.as_dict() for table, counts in written.by_table.items()},
+        "errors": [{"path": e.path, "reason": e.reason} for e in errors[:MAX_ERRORS_LISTED]],
+        "errors_truncated": len(errors) > MAX_ERRORS_LISTED,
+        "ignored": payload.ignored,
+    }
+
+
+async def _sha256(data: bytes) -> bytes:
+    if len(data) < _HASH_IN_THREAD_BYTES:
+        return hashlib.sha256(data).digest()
+    return await asyncio.to_thread(lambda: hashlib.sha256(data).digest())
+
+
+def _duplicate_answer(row: dict[str, Any]) -> Ingestion:
+    body = dict(row["result"] or {})
+    body.update({"ingestion_id": str(row["id"]), "duplicate_payload": True})
+    return Ingestion(200, body)
+
+
+async def store_raw(
+    engine: AsyncEngine, principal: Principal, received: ReceivedBody, headers: dict[str, str]
+) -> tuple[uuid.UUID, Ingestion | None]:
+    """Make the body durable (or find the same bytes already processed)."""
+    digest = await _sha256(received.data)
+    ingestion_id = uuid.uuid4()
+    now = datetime.now(UTC)
+    async with engine.begin() as conn:
+        await ensure_partitions(conn, "raw_ingestions", {month_of(now)})
+    async with engine.begin() as conn:
+        duplicate = await repository.find_processed_duplicate(conn, principal.user_id, digest)
+        if duplicate is not None:
+            return duplicate["id"], _duplicate_answer(duplicate)
+        await repository.insert_raw(conn, {
+            "id": ingestion_id, "received_at": now, "user_id": principal.user_id,
+            "key_id": principal.key_id, "sha256": digest, "body": received.data,
+            "body_bytes": len(received.data), "content_encoding": received.content_encoding,
+            "headers": orjson.dumps(headers).decode(),
+        })
+    return ingestion_id, None
+
+
+async def process_locked(
+    engine: AsyncEngine, conn: AsyncConnection, row: dict[str, Any], body: bytes | None,
+    *, force: bool = False,
+) -> dict[str, Any]:
+    """Process one ingestion whose row ``conn``'s transaction has locked."""
+    if row["status"] == "processed" and not force:
+        result: dict[str, Any] = row["result"]
+        return result
+    if row["status"] == "rejected" and not force:
+        raise RejectedPayload(Unprocessable(row["error"] or "the payload was rejected"))
+    data = body if body is not None else await repository.load_body(conn, row["id"])
+    try:
+        payload = await asyncio.to_thread(parse_body, data)
+    except RejectedPayload as rejected:
+        await repository.mark_finished(
+            conn, row["id"], status="rejected", result=None, error=rejected.error.detail
+        )
+        raise
+    await prepare_partitions(engine, payload)
+    await lock_user(conn, row["user_id"])
+    written = await write_payload(conn, row["user_id"], payload)
+    result = build_result(row["id"], payload, written)
+    await repository.mark_finished(conn, row["id"], status="processed", result=result, error=None)
+    return result
+
+
+async def process(
+    engine: AsyncEngine, ingestion_id: uuid.UUID, body: bytes | None = None,
+    *, force: bool = False,
+) -> dict[str, Any]:
+    """Process one stored ingestion in one transaction; waits for another holder's lock."""
+    rejected: RejectedPayload | None = None
+    async with engine.connect() as conn:
+        async with conn.begin():
+            row = await repository.lock_for_processing(conn, ingestion_id, skip_locked=False)
+            if row is None:
+                raise LookupError(f"no ingestion {ingestion_id}")
+            try:
+                return await process_locked(engine, conn, row, body, force=force)
+            except RejectedPayload as exc:
+                rejected = exc  # commit the 'rejected' mark, then answer with it
+    assert rejected is not None  # noqa: S101 - the only way out of the block without return
+    raise rejected.error
+
+
+async def ingest(
+    runtime: IngestRuntime, principal: Principal, received: ReceivedBody, headers: dict[str, str]
+) -> Ingestion:
+    """Store, then process within the sync budget; past it, answer 202 and finish later."""
+    try:
+        ingestion_id, duplicate = await with_transient_retry(
+            lambda: store_raw(runtime.engine, principal, received, headers)
+        )
+    except Exception as exc:
+        if is_database_unavailable(exc):
+            raise ServiceUnavailable("the database is unavailable; retry later") from exc
+        raise
+    if duplicate is not None:
+        return duplicate
+    task = asyncio.create_task(
+        with_transient_retry(lambda: process(runtime.engine, ingestion_id, received.data))
+    )
+    done, _ = await asyncio.wait({task}, timeout=runtime.sync_budget_s)
+    if task in done:
+        return _finished(task, ingestion_id)
+    runtime.background.add(task)
+    task.add_done_callback(_forget(runtime, ingestion_id))
+    log.info("ingest_continues_in_background", ingestion_id=str(ingestion_id))
+    return Ingestion(202, {
+        "ingestion_id": str(ingestion_id),
+        "status": "accepted",
+        "status_url": f"/api/v1/ingestions/{ingestion_id}",
+    })
+
+
+def _finished(task: asyncio.Task[dict[str, Any]], ingestion_id: uuid.UUID) -> Ingestion:
+    exc = task.exception()
+    if exc is None:
+        return Ingestion(200, task.result())
+    if is_database_unavailable(exc):
+        # The body is stored; the worker finishes it when the database is back.
+        raise ServiceUnavailable("the database is unavailable; retry later") from exc
+    raise exc
+
+
+def _forget(runtime: IngestRuntime, ingestion_id: uuid.UUID) -> Any:
+    def done(task: asyncio.Task[Any]) -> None:
+        runtime.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("background_ingest_failed", ingestion_id=str(ingestion_id),
+                        exc_type=type(task.exception()).__name__)
+
+    return done
