@@ -22,7 +22,8 @@ async def test_created_key_works_at_once_with_either_header(
     assert created.status_code == 201
     assert created.headers["cache-control"] == "no-store"
     body = created.json()
-    assert body["key"].startswith("hea_") and body["scopes"] == ["ingest", "read"]
+    assert body["key"].startswith("hea_")
+    assert body["scopes"] == ["ingest", "read"]
     for headers in ({"Authorization": f"Bearer {body['key']}"}, {"X-API-Key": body["key"]}):
         assert (await auth_client.get("/api/v1/auth/keys", headers=headers)).status_code == 200
 
@@ -34,7 +35,8 @@ async def test_uuid_format_key_is_a_uuid(
         "/api/v1/auth/keys", headers=ingest_key.headers, json={"name": "u", "format": "uuid"}
     )
     key = created.json()["key"]
-    assert len(key) == 36 and key[14] == "4"
+    assert len(key) == 36
+    assert key[14] == "4"
     assert (
         await auth_client.get("/api/v1/auth/keys", headers={"X-API-Key": key})
     ).status_code == 200
@@ -48,7 +50,8 @@ async def test_list_never_contains_values_and_only_own_keys(
     listed = await auth_client.get("/api/v1/auth/keys", headers=alice.headers)
     assert listed.status_code == 200
     assert [k["id"] for k in listed.json()] == [str(alice.key_id)]
-    assert alice.key not in listed.text and "key" not in listed.json()[0]
+    assert alice.key not in listed.text
+    assert "key" not in listed.json()[0]
     assert str(bob.key_id) not in listed.text
 
 
@@ -141,7 +144,8 @@ async def test_last_used_is_recorded_off_the_request_path(
             await session.execute(select(ApiKey).where(ApiKey.id == ingest_key.key_id))
         ).scalar_one()
     assert row.last_used_at is not None
-    assert row.last_used_ip is not None and row.last_used_ip.startswith("10.")
+    assert row.last_used_ip is not None
+    assert row.last_used_ip.startswith("10.")
 
 
 async def test_key_creation_and_revocation_are_audited(
@@ -163,6 +167,8 @@ async def test_key_creation_and_revocation_are_audited(
             .all()
         )
     actions = [(e.action, e.details.get("key_id")) for e in events]
-    assert ("key.created", key_id) in actions and ("key.revoked", key_id) in actions
+    assert ("key.created", key_id) in actions
+    assert ("key.revoked", key_id) in actions
     revoked = next(e for e in events if e.action == "key.revoked")
-    assert revoked.actor_user_id == ingest_key.user_id and revoked.request_id
+    assert revoked.actor_user_id == ingest_key.user_id
+    assert revoked.request_id

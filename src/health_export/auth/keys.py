@@ -89,20 +89,27 @@ def display_prefix(value: str) -> str:
     return value[:4]
 
 
+def _alphabet_size(value: str) -> int:
+    # Hex is common for generated keys: do not credit it with all 36 letters and digits.
+    if all(c in string.hexdigits for c in value) and (value.islower() or value.isupper()):
+        return 16
+    size = sum(
+        len(chars)
+        for chars in (
+            string.ascii_lowercase,
+            string.ascii_uppercase,
+            string.digits,
+            string.punctuation,
+        )
+        if any(c in chars for c in value)
+    )
+    return size
+
+
 def estimated_bits(value: str) -> float:
     """A conservative entropy estimate: length × log2(alphabet of the classes used)."""
-    alphabet = 0
-    for chars in (string.ascii_lowercase, string.ascii_uppercase, string.digits):
-        if any(c in chars for c in value):
-            alphabet += len(chars)
-    if any(c in string.punctuation for c in value):
-        alphabet += len(string.punctuation)
-    if alphabet == 0:
-        return 0.0
-    # Hex is common for generated keys: do not credit it with all 36 letters+digits.
-    if all(c in string.hexdigits for c in value) and (value.islower() or value.isupper()):
-        alphabet = 16
-    return len(value) * math.log2(alphabet)
+    alphabet = _alphabet_size(value)
+    return len(value) * math.log2(alphabet) if alphabet > 1 else 0.0
 
 
 def check_registrable(value: str) -> KeyFormat:
@@ -119,5 +126,5 @@ def _check_entropy(value: str) -> None:
     if estimated_bits(value) < MIN_CUSTOM_BITS:
         raise KeyValueError(f"the key must carry at least {MIN_CUSTOM_BITS} bits of entropy")
     # Long but repetitive values ("aaaa…", "abcabc…") are guessable despite their length.
-    if len(set(value)) < min(16, len(value) // 2):
+    if len(set(value)) < min(_alphabet_size(value) // 2, len(value) // 3):
         raise KeyValueError("the key is too repetitive to be random")

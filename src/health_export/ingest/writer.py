@@ -122,7 +122,12 @@ def _route_rows(rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Routes carry (lon, lat) pairs; staging takes them as WKT text."""
     prepared = []
     for row in rows:
-        points = ", ".join(f"{lon!r} {lat!r}" for lon, lat in row[1])
+        pairs = row[1]
+        # A LineString needs two points: a one-point route is stored as a zero-length
+        # line (its times and attributes keep the one real point).
+        if len(pairs) == 1:
+            pairs = [pairs[0], pairs[0]]
+        points = ", ".join(f"{lon!r} {lat!r}" for lon, lat in pairs)
         prepared.append((row[0], f"SRID=4326;LINESTRING({points})", *row[2:]))
     return prepared
 
@@ -159,7 +164,7 @@ async def _intern_names(apg: Any, write: TableWrite, stage: str) -> None:
 
 def _comparable(expression: str, column: str) -> str:
     # geography's "=" compares bounding boxes; compare the exact bytes instead.
-    return f"ST_AsEWKB({expression})" if column == "geom" else expression
+    return f"ST_AsBinary({expression})" if column == "geom" else expression
 
 
 def _upsert_sql(write: TableWrite, stage: str) -> str:

@@ -47,6 +47,10 @@ async def readiness(state: Any) -> dict[str, Any]:
         reason = "database unreachable" if database == "unavailable" else "migrations not at head"
         return {"status": "unready", "database": database, "redis": redis, "reason": reason}
     if redis == "unavailable":
-        return {"status": "degraded", "database": database, "redis": redis,
-                "reason": "redis unavailable: rate limits kept in-process"}
+        return {
+            "status": "degraded",
+            "database": database,
+            "redis": redis,
+            "reason": "redis unavailable: rate limits kept in-process",
+        }
     return {"status": "ready", "database": database, "redis": redis, "reason": None}

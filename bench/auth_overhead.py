@@ -1,0 +1,94 @@
+"""Authentication overhead per request with a valid key (real PostgreSQL and Redis).
+
+Run: `.venv/bin/python bench/auth_overhead.py [requests]`. It times the `require_scope`
+dependency itself (header parse, key cache/lookup, Redis rate-limit script, last-used note)
+inside the real app, over in-process HTTP, and prints p50/p99/max in milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+from alembic import command
+from fastapi import Request, Response
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.fixtures.auth import create_user_with_key  # noqa: E402
+
+from health_export.auth.dependencies import require_scope  # noqa: E402
+from health_export.auth.principal import Scope  # noqa: E402
+from health_export.core.config import load_settings  # noqa: E402
+from health_export.main import create_app  # noqa: E402
+from health_export.migrations_head import alembic_config  # noqa: E402
+
+SERVER = "postgresql://root@127.0.0.1:5432"
+DATABASE = "health_export_bench"
+
+
+async def _fresh_database() -> str:
+    conn = await asyncpg.connect(f"{SERVER}/postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}"')
+        await conn.execute(f'CREATE DATABASE "{DATABASE}"')
+    finally:
+        await conn.close()
+    return f"postgresql+asyncpg://root@127.0.0.1:5432/{DATABASE}"
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def measure(requests: int) -> list[float]:
+    """Milliseconds spent authenticating each of ``requests`` valid requests."""
+    url = await _fresh_database()
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+    settings = load_settings(
+        database_url=url,
+        redis_url="redis://127.0.0.1:6379/15",
+        log_level="WARNING",
+        rate_limit_requests=10 * requests,
+        rate_limit_key_prefix=f"bench:{uuid.uuid4().hex}:",
+    )
+    app = create_app(settings)
+    dependency = require_scope(Scope.INGEST)
+    timings: list[float] = []
+
+    @app.get("/bench/auth")
+    async def timed(request: Request, response: Response) -> dict[str, int]:
+        started = time.perf_counter()
+        await dependency(request, response)
+        timings.append((time.perf_counter() - started) * 1000)
+        return {"ok": 1}
+
+    async with app.router.lifespan_context(app):
+        key = await create_user_with_key(app, scopes=[Scope.INGEST])
+        transport = httpx.ASGITransport(app=app, client=("10.0.0.1", 1))
+        async with httpx.AsyncClient(transport=transport, base_url="http://b") as http:
+            for _ in range(requests):
+                response = await http.get("/bench/auth", headers=key.headers)
+                assert response.status_code == 200
+    return timings[50:]  # the first requests warm the pool, the script cache and the key cache
+
+
+def main() -> None:
+    """Measure and print the overhead."""
+    requests = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    timings = asyncio.run(measure(requests))
+    print(
+        f"requests={len(timings)} p50={statistics.median(timings):.3f}ms "
+        f"p99={_quantile(timings, 0.99):.3f}ms max={max(timings):.3f}ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
