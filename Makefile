@@ -22,6 +22,7 @@ $(VENV_STAMP): pyproject.toml uv.lock
 	@touch $@
 
 run: install ## start the server on HOST:PORT (from the environment or .env)
+	@.venv/bin/health-export bootstrap
 	@exec .venv/bin/health-export serve
 
 test: install ## run the whole test suite against real PostgreSQL/PostGIS and Redis

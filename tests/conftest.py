@@ -19,6 +19,8 @@ from health_export.core.config import Settings, load_settings
 from health_export.main import create_app
 from health_export.migrations_head import alembic_config
 
+pytest_plugins = ["tests.fixtures.auth"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = REPO_ROOT.parent / "shared" / "samples" / "hae"
 SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432")
@@ -76,6 +78,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "environment": "test",
         "log_level": "INFO",
         "database_pool_timeout_seconds": 3.0,
+        # Rate-limit counters of this test process alone (the Redis DB is shared).
+        "rate_limit_key_prefix": f"health-export-test:{os.getpid()}:",
     }
     values.update(overrides)
     return load_settings(**values)

@@ -7,9 +7,22 @@ import time
 from pathlib import Path
 
 REDIS_START = [
-    "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
-    "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis",
-    "--logfile", "/var/log/redis/ci.log",
+    "redis-server",
+    "--daemonize",
+    "yes",
+    "--bind",
+    "127.0.0.1",
+    "-::1",
+    "--port",
+    "6379",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    "/var/lib/redis",
+    "--logfile",
+    "/var/log/redis/ci.log",
 ]
 
 
@@ -36,8 +49,17 @@ def _wait_for(command: list[str], *, up: bool, timeout_s: float = 60) -> None:
 
 def stop_postgres() -> None:
     """Stop the cluster at once (as a crash or an operator would)."""
-    _run(["pg_ctlcluster", "--skip-systemctl-redirect", _pg_version(), "main", "stop",
-          "-m", "immediate"])
+    _run(
+        [
+            "pg_ctlcluster",
+            "--skip-systemctl-redirect",
+            _pg_version(),
+            "main",
+            "stop",
+            "-m",
+            "immediate",
+        ]
+    )
     _wait_for(["pg_isready", "-h", "127.0.0.1", "-q"], up=False)
 
 
@@ -51,8 +73,9 @@ def start_postgres() -> None:
 
 def stop_redis() -> None:
     """Shut Redis down."""
-    subprocess.run(["redis-cli", "shutdown", "nosave"], capture_output=True, check=False,
-                   timeout=10)
+    subprocess.run(
+        ["redis-cli", "shutdown", "nosave"], capture_output=True, check=False, timeout=10
+    )
     _wait_for(["redis-cli", "ping"], up=False)
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import gzip
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -14,29 +12,15 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from health_export.auth.principal import Scope
-from health_export.auth.service import KeyRequest, create_key, create_user
+from tests.fixtures.auth import TestKey, create_user_with_key
+
+# A user's configured app: its user id and the headers it sends.
+Phone = TestKey
 
 
-@dataclass(frozen=True)
-class Phone:
-    """A user's configured app: who it is and the headers it sends."""
-
-    user_id: int
-    headers: dict[str, str]
-
-
-async def make_phone(app: FastAPI, scopes: frozenset[Scope] | None = None) -> Phone:
-    """A new user and an API key for it (ingest + read unless told otherwise)."""
-    async with app.state.sessionmaker() as session, session.begin():
-        user = await create_user(session, name=f"user-{uuid.uuid4().hex[:12]}")
-        new_key = await create_key(
-            session,
-            user,
-            KeyRequest(name="phone", scopes=scopes or frozenset({Scope.INGEST, Scope.READ})),
-            actor=None,
-        )
-    return Phone(user.id, {"Authorization": f"Bearer {new_key.value}"})
+async def make_phone(app: FastAPI) -> Phone:
+    """A new user and an ingest+read key for it."""
+    return await create_user_with_key(app)
 
 
 @pytest.fixture

@@ -21,15 +21,30 @@ async def test_resend_with_grown_day_total_updates_value(
     app: FastAPI, phone: Phone, post: Post
 ) -> None:
     day = "2024-03-14 00:00:00 -0400"
-    morning = payloads.envelope(metrics=[{"name": "step_count", "units": "count",
-                                          "data": [{"date": day, "qty": 1200, "source": "iPhone"}]}])
-    evening = payloads.envelope(metrics=[{"name": "step_count", "units": "count",
-                                          "data": [{"date": day, "qty": 9800, "source": "iPhone"}]}])
+    morning = payloads.envelope(
+        metrics=[
+            {
+                "name": "step_count",
+                "units": "count",
+                "data": [{"date": day, "qty": 1200, "source": "iPhone"}],
+            }
+        ]
+    )
+    evening = payloads.envelope(
+        metrics=[
+            {
+                "name": "step_count",
+                "units": "count",
+                "data": [{"date": day, "qty": 9800, "source": "iPhone"}],
+            }
+        ]
+    )
     first = (await post(phone, morning)).json()
     second = (await post(phone, evening)).json()
     assert (first["inserted"], second["inserted"], second["updated"]) == (1, 0, 1)
-    rows = await fetch(app, "SELECT qty, revision FROM metric_samples WHERE user_id = :u",
-                       u=phone.user_id)
+    rows = await fetch(
+        app, "SELECT qty, revision FROM metric_samples WHERE user_id = :u", u=phone.user_id
+    )
     assert rows == [{"qty": 9800.0, "revision": 1}]
 
 
@@ -37,8 +52,15 @@ async def test_duplicate_point_within_one_payload_keeps_the_last(
     app: FastAPI, phone: Phone, post: Post
 ) -> None:
     date = "2024-03-14 10:00:00 -0400"
-    doc = payloads.envelope(metrics=[{"name": "step_count", "units": "count", "data": [
-        {"date": date, "qty": 10}, {"date": date, "qty": 25}]}])
+    doc = payloads.envelope(
+        metrics=[
+            {
+                "name": "step_count",
+                "units": "count",
+                "data": [{"date": date, "qty": 10}, {"date": date, "qty": 25}],
+            }
+        ]
+    )
     body = (await post(phone, doc)).json()
     assert (body["received"], body["inserted"], body["unchanged"]) == (2, 1, 1)
     rows = await fetch(app, "SELECT qty FROM metric_samples WHERE user_id = :u", u=phone.user_id)
@@ -52,29 +74,48 @@ async def test_twelve_hour_clock_dates_store_the_same_instant(
     moment = datetime(2024, 9, 21, 19, 57, tzinfo=timezone(timedelta(hours=10)))
     date = payloads.hae_date(moment, twelve_hour=True, space=space)
     assert "PM" in date
-    doc = payloads.envelope(metrics=[{"name": "step_count", "units": "count",
-                                      "data": [{"date": date, "qty": 5}]}])
+    doc = payloads.envelope(
+        metrics=[{"name": "step_count", "units": "count", "data": [{"date": date, "qty": 5}]}]
+    )
     assert (await post(phone, doc)).json()["inserted"] == 1
-    rows = await fetch(app, "SELECT start_at, utc_offset_min FROM metric_samples "
-                       "WHERE user_id = :u", u=phone.user_id)
+    rows = await fetch(
+        app,
+        "SELECT start_at, utc_offset_min FROM metric_samples WHERE user_id = :u",
+        u=phone.user_id,
+    )
     assert rows == [{"start_at": moment.astimezone(UTC), "utc_offset_min": 600}]
 
 
 async def test_units_are_converted_to_the_canonical_unit(
     app: FastAPI, phone: Phone, post: Post
 ) -> None:
-    doc = payloads.envelope(metrics=[
-        {"name": "weight_body_mass", "units": "lb", "data": [
-            {"date": "2024-03-14 08:00:00 -0400", "qty": 150}]},
-        {"name": "active_energy", "units": "kJ", "data": [
-            {"date": "2024-03-14 08:00:00 -0400", "qty": 418.4}]},
-        {"name": "my_new_metric", "units": "zorks", "data": [
-            {"date": "2024-03-14 08:00:00 -0400", "qty": 3}]},
-    ])
+    doc = payloads.envelope(
+        metrics=[
+            {
+                "name": "weight_body_mass",
+                "units": "lb",
+                "data": [{"date": "2024-03-14 08:00:00 -0400", "qty": 150}],
+            },
+            {
+                "name": "active_energy",
+                "units": "kJ",
+                "data": [{"date": "2024-03-14 08:00:00 -0400", "qty": 418.4}],
+            },
+            {
+                "name": "my_new_metric",
+                "units": "zorks",
+                "data": [{"date": "2024-03-14 08:00:00 -0400", "qty": 3}],
+            },
+        ]
+    )
     assert (await post(phone, doc)).json()["inserted"] == 3
-    rows = await fetch(app, "SELECT mt.name, s.unit, s.qty FROM metric_samples s JOIN "
-                       "metric_types mt ON mt.id = s.metric_id WHERE s.user_id = :u "
-                       "ORDER BY mt.name", u=phone.user_id)
+    rows = await fetch(
+        app,
+        "SELECT mt.name, s.unit, s.qty FROM metric_samples s JOIN "
+        "metric_types mt ON mt.id = s.metric_id WHERE s.user_id = :u "
+        "ORDER BY mt.name",
+        u=phone.user_id,
+    )
     by_name = {row["name"]: (row["unit"], row["qty"]) for row in rows}
     assert by_name["weight_body_mass"][0] == "kg"
     assert abs(by_name["weight_body_mass"][1] - 68.0388555) < 1e-6
@@ -87,13 +128,22 @@ async def test_invalid_points_are_listed_and_the_rest_is_stored(
     app: FastAPI, phone: Phone, post: Post
 ) -> None:
     good = {"date": "2024-03-14 10:00:00 -0400", "Min": 60, "Avg": 70, "Max": 80}
-    doc = payloads.envelope(metrics=[{"name": "heart_rate", "units": "count/min", "data": [
-        good,
-        {"date": "2024-03-14 10:01:00 -0400", "Min": 60, "Avg": 500, "Max": 80},
-        {"date": "not a date", "Min": 60, "Avg": 70, "Max": 80},
-        {"date": "2024-03-14 10:03:00 -0400", "Min": 90, "Avg": 70, "Max": 80},
-        {**good, "date": "2024-03-14 10:04:00 -0400"},
-    ]}], someNewKey=[])
+    doc = payloads.envelope(
+        metrics=[
+            {
+                "name": "heart_rate",
+                "units": "count/min",
+                "data": [
+                    good,
+                    {"date": "2024-03-14 10:01:00 -0400", "Min": 60, "Avg": 500, "Max": 80},
+                    {"date": "not a date", "Min": 60, "Avg": 70, "Max": 80},
+                    {"date": "2024-03-14 10:03:00 -0400", "Min": 90, "Avg": 70, "Max": 80},
+                    {**good, "date": "2024-03-14 10:04:00 -0400"},
+                ],
+            }
+        ],
+        someNewKey=[],
+    )
     response = await post(phone, doc)
     assert response.status_code == 200
     body = response.json()
@@ -123,9 +173,12 @@ async def test_workout_route_is_stored_as_postgis_linestring(
     body = (await post(phone, doc)).json()
     assert body["by_type"]["workouts"]["inserted"] == 1
     assert body["by_type"]["workout_routes"]["inserted"] == 1
-    rows = await fetch(app, "SELECT ST_NPoints(geom::geometry) AS n, ST_Length(geom) AS metres, "
-                       "cardinality(times) AS times FROM workout_routes WHERE user_id = :u",
-                       u=phone.user_id)
+    rows = await fetch(
+        app,
+        "SELECT ST_NPoints(geom::geometry) AS n, ST_Length(geom) AS metres, "
+        "cardinality(times) AS times FROM workout_routes WHERE user_id = :u",
+        u=phone.user_id,
+    )
     route = doc["data"]["workouts"][0]["route"]
     assert rows[0]["n"] == len(route) == rows[0]["times"]
     # 29 steps of 1e-4 degrees in latitude and longitude at 45.5°N: about 388 m.
@@ -138,8 +191,13 @@ async def test_every_other_data_type_is_stored(app: FastAPI, phone: Phone, post:
         (payloads.hae_cycle_tracking(2), "cycle_tracking", 2),
         (payloads.hae_ecg(1, samples=512), "ecg_recordings", 1),
         (payloads.hae_heart_rate_notifications("docs"), "heart_rate_notifications", 1),
-        (payloads.hae_heart_rate_notifications(
-            "captured", start=payloads.START + timedelta(days=1)), "heart_rate_notifications", 2),
+        (
+            payloads.hae_heart_rate_notifications(
+                "captured", start=payloads.START + timedelta(days=1)
+            ),
+            "heart_rate_notifications",
+            2,
+        ),
         (payloads.hae_state_of_mind(2), "state_of_mind", 2),
         (payloads.hae_medications(2), "medications", 2),
         (payloads.hae_sleep_aggregated(3, generation="legacy"), "sleep_sessions", 3),
@@ -150,12 +208,17 @@ async def test_every_other_data_type_is_stored(app: FastAPI, phone: Phone, post:
         assert response.status_code == 200, (table, response.text)
         assert response.json()["rejected"] == 0, (table, response.json()["errors"])
         assert await count_rows(app, table, phone.user_id) == expected, table
-    ecg = await fetch(app, "SELECT cardinality(voltages_uv) AS n FROM ecg_recordings "
-                      "WHERE user_id = :u", u=phone.user_id)
+    ecg = await fetch(
+        app,
+        "SELECT cardinality(voltages_uv) AS n FROM ecg_recordings WHERE user_id = :u",
+        u=phone.user_id,
+    )
     assert ecg == [{"n": 512}]
 
 
-async def test_standard_format_is_detected_and_stored(app: FastAPI, phone: Phone, post: Post) -> None:
+async def test_standard_format_is_detected_and_stored(
+    app: FastAPI, phone: Phone, post: Post
+) -> None:
     doc = payloads.standard_payload(5)
     response = await post(phone, doc)
     assert response.status_code == 200, response.text
@@ -181,9 +244,15 @@ async def test_two_users_data_is_kept_apart(app: FastAPI, post: Post) -> None:
 async def test_concurrent_overlapping_ingests_of_one_user_neither_deadlock_nor_duplicate(
     app: FastAPI, phone: Phone, post: Post
 ) -> None:
-    docs = [payloads.hae_metrics(payloads.BENCHMARK_METRICS[:3], count=200, seed=seed,
-                                 start=payloads.START + timedelta(minutes=50 * seed))
-            for seed in range(6)]
+    docs = [
+        payloads.hae_metrics(
+            payloads.BENCHMARK_METRICS[:3],
+            count=200,
+            seed=seed,
+            start=payloads.START + timedelta(minutes=50 * seed),
+        )
+        for seed in range(6)
+    ]
     responses = await asyncio.gather(*(post(phone, doc) for doc in docs))
     assert [r.status_code for r in responses] == [200] * 6
     distinct_minutes = 200 + 50 * 5
@@ -232,22 +301,31 @@ async def test_bodies_over_the_limits_get_413(app_factory: Callable[..., FastAPI
                 for _ in range(10):
                     yield b" " * 1000
 
-            streamed = await http.post("/api/v1/ingest", content=trickle(),
-                                       headers=small_phone.headers)
+            streamed = await http.post(
+                "/api/v1/ingest", content=trickle(), headers=small_phone.headers
+            )
             bomb = gzip.compress(b'{"data": {"x": "' + b"a" * 1_000_000 + b'"}}')
-            inflated = await http.post("/api/v1/ingest", content=bomb, headers={
-                **small_phone.headers, "Content-Encoding": "gzip"})
+            inflated = await http.post(
+                "/api/v1/ingest",
+                content=bomb,
+                headers={**small_phone.headers, "Content-Encoding": "gzip"},
+            )
     assert len(bomb) < 4096
     assert [declared.status_code, streamed.status_code, inflated.status_code] == [413] * 3
     assert "decompressed" in inflated.json()["detail"]
 
 
 async def test_automation_headers_are_recorded(app: FastAPI, phone: Phone, post: Post) -> None:
-    headers = {"automation-name": "Steps", "automation-period": "Since Last Sync",
-               "session-id": "0A1B2C3D-0000-4000-8000-000000000000"}
-    body = (await post(phone, payloads.hae_metrics(["step_count"], count=2),
-                       headers=headers)).json()
-    rows = await fetch(app, "SELECT headers FROM raw_ingestions WHERE id = :i",
-                       i=body["ingestion_id"])
+    headers = {
+        "automation-name": "Steps",
+        "automation-period": "Since Last Sync",
+        "session-id": "0A1B2C3D-0000-4000-8000-000000000000",
+    }
+    body = (
+        await post(phone, payloads.hae_metrics(["step_count"], count=2), headers=headers)
+    ).json()
+    rows = await fetch(
+        app, "SELECT headers FROM raw_ingestions WHERE id = :i", i=body["ingestion_id"]
+    )
     assert rows[0]["headers"]["automation-name"] == "Steps"
     assert rows[0]["headers"]["automation-period"] == "Since Last Sync"

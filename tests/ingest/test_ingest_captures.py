@@ -68,7 +68,8 @@ async def test_same_content_in_another_key_order_changes_nothing(
     doc = _load("metrics-day-grouping-2023-2025.json")
     first = (await post(phone, doc)).json()
     before = await fetch(
-        app, "SELECT sum(xmin::text::bigint) AS v FROM metric_samples WHERE user_id = :u",
+        app,
+        "SELECT sum(xmin::text::bigint) AS v FROM metric_samples WHERE user_id = :u",
         u=phone.user_id,
     )
     response = await post(phone, _reordered(doc, random.Random(7)))
@@ -78,7 +79,8 @@ async def test_same_content_in_another_key_order_changes_nothing(
     assert body["updated"] == 0
     assert body["unchanged"] == first["inserted"]
     after = await fetch(
-        app, "SELECT sum(xmin::text::bigint) AS v FROM metric_samples WHERE user_id = :u",
+        app,
+        "SELECT sum(xmin::text::bigint) AS v FROM metric_samples WHERE user_id = :u",
         u=phone.user_id,
     )
     assert after == before
@@ -92,7 +94,8 @@ async def test_sleep_stage_capture_keeps_in_bed_segments_beside_stages(
     response = await post(phone, doc)
     assert response.json()["by_type"]["sleep_stages"]["inserted"] == len(segments)
     stages = await fetch(
-        app, "SELECT stage, count(*) AS n FROM sleep_stages WHERE user_id = :u GROUP BY stage",
+        app,
+        "SELECT stage, count(*) AS n FROM sleep_stages WHERE user_id = :u GROUP BY stage",
         u=phone.user_id,
     )
     by_stage = {row["stage"]: row["n"] for row in stages}
@@ -115,7 +118,8 @@ async def test_v1_workout_capture_stores_workouts_and_heart_rate_series(
     assert body["by_type"]["workouts"]["inserted"] == len(workouts)
     assert body["by_type"]["workout_series"]["inserted"] == series_points
     stored = await fetch(
-        app, "SELECT name, distance_km FROM workouts WHERE user_id = :u ORDER BY start_at",
+        app,
+        "SELECT name, distance_km FROM workouts WHERE user_id = :u ORDER BY start_at",
         u=phone.user_id,
     )
     chronological = sorted(workouts, key=lambda w: str(w["start"]))

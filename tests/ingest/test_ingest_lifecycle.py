@@ -16,14 +16,16 @@ from health_export.ingest.replay import replay
 from health_export.ingest.service import store_raw
 from health_export.ingest.worker import process_next_pending
 from tests.fixtures import payloads
+from tests.fixtures.auth import create_user_with_key
 from tests.ingest.conftest import Phone, count_rows, fetch, make_phone
 
 Post = Callable[..., Awaitable[httpx.Response]]
 
 
 def _principal(phone: Phone) -> Principal:
-    return Principal(user_id=phone.user_id, user_name="x", is_admin=False,
-                     scopes=frozenset({Scope.INGEST}))
+    return Principal(
+        user_id=phone.user_id, user_name="x", is_admin=False, scopes=frozenset({Scope.INGEST})
+    )
 
 
 async def _store_without_processing(app: FastAPI, phone: Phone, doc: object) -> uuid.UUID:
@@ -45,8 +47,9 @@ async def test_worker_finishes_an_ingestion_left_by_a_crash(app: FastAPI, phone:
         if not await process_next_pending(app.state.engine, stale_after_s=0):
             break
     assert await count_rows(app, "metric_samples", phone.user_id) == 7
-    rows = await fetch(app, "SELECT status, result FROM raw_ingestions WHERE id = :i",
-                       i=ingestion_id)
+    rows = await fetch(
+        app, "SELECT status, result FROM raw_ingestions WHERE id = :i", i=ingestion_id
+    )
     assert rows[0]["status"] == "processed"
     assert rows[0]["result"]["inserted"] == 7
 
@@ -57,8 +60,9 @@ async def test_worker_marks_an_unusable_stored_body_rejected(app: FastAPI, phone
     for _ in range(20):
         if not await process_next_pending(app.state.engine, stale_after_s=0):
             break
-    rows = await fetch(app, "SELECT status, error FROM raw_ingestions WHERE id = :i",
-                       i=ingestion_id)
+    rows = await fetch(
+        app, "SELECT status, error FROM raw_ingestions WHERE id = :i", i=ingestion_id
+    )
     assert rows[0]["status"] == "rejected"
     assert rows[0]["error"] == "body is not a JSON object"
 
@@ -72,9 +76,11 @@ async def test_past_the_budget_the_answer_is_202_and_processing_finishes(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
             response = await http.post(
-                "/api/v1/ingest", headers=phone.headers,
-                content=orjson.dumps(payloads.hae_metrics(["step_count", "heart_rate"],
-                                                          count=3000)),
+                "/api/v1/ingest",
+                headers=phone.headers,
+                content=orjson.dumps(
+                    payloads.hae_metrics(["step_count", "heart_rate"], count=3000)
+                ),
             )
             assert response.status_code == 202
             accepted = response.json()
@@ -113,3 +119,18 @@ async def test_replay_is_idempotent(app: FastAPI, phone: Phone, post: Post) -> N
     assert (processed, rejected) == (1, 0)
     assert "inserted 0, updated 0, unchanged 4" in reports[0]
     assert await count_rows(app, "metric_samples", phone.user_id) == 4
+
+
+async def test_admin_reads_of_another_users_ingestion_are_audited(
+    app: FastAPI, client: httpx.AsyncClient, phone: Phone, post: Post
+) -> None:
+    body = (await post(phone, payloads.hae_metrics(["step_count"], count=1))).json()
+    admin = await create_user_with_key(app, scopes=(Scope.ADMIN,), is_admin=True)
+    response = await client.get(f"/api/v1/ingestions/{body['ingestion_id']}", headers=admin.headers)
+    assert response.status_code == 200
+    events = await fetch(
+        app,
+        "SELECT action, target_user_id FROM audit_events WHERE actor_user_id = :a",
+        a=admin.user_id,
+    )
+    assert {"action": "admin.ingestion.read", "target_user_id": phone.user_id} in events

@@ -55,7 +55,8 @@ async def test_metrics_count_requests_by_route_and_status(app: FastAPI) -> None:
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text
     health_line = next(
-        line for line in text.splitlines()
+        line
+        for line in text.splitlines()
         if line.startswith("http_requests_total{") and 'route="/health"' in line
     )
     assert float(health_line.rsplit(" ", 1)[1]) >= 3

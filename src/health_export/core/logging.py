@@ -13,9 +13,23 @@ import structlog
 from structlog.types import EventDict, Processor, WrappedLogger
 
 SENSITIVE_FIELDS = frozenset(
-    {"password", "token", "api_key", "apikey", "authorization", "key", "secret", "cookie",
-     "set-cookie", "set_cookie", "x-api-key", "x_api_key", "session", "access_token",
-     "refresh_token"}
+    {
+        "password",
+        "token",
+        "api_key",
+        "apikey",
+        "authorization",
+        "key",
+        "secret",
+        "cookie",
+        "set-cookie",
+        "set_cookie",
+        "x-api-key",
+        "x_api_key",
+        "session",
+        "access_token",
+        "refresh_token",
+    }
 )
 MASK = "***"
 

@@ -55,7 +55,9 @@ def _declared_length(request: Request) -> int | None:
         raise BadRequest("Content-Length is not a number") from None
 
 
-async def read_body(request: Request, *, max_wire_bytes: int, max_decoded_bytes: int) -> ReceivedBody:
+async def read_body(
+    request: Request, *, max_wire_bytes: int, max_decoded_bytes: int
+) -> ReceivedBody:
     """The decoded body; 413 as soon as the wire or decoded size passes its limit."""
     declared = _declared_length(request)
     if declared is not None and declared > max_wire_bytes:
@@ -81,7 +83,10 @@ async def read_body(request: Request, *, max_wire_bytes: int, max_decoded_bytes:
 
 
 def _inflate_into(
-    buffer: bytearray, decoder: zlib._Decompress, chunk: bytes, limit: int  # noqa: SLF001
+    buffer: bytearray,
+    decoder: zlib._Decompress,
+    chunk: bytes,
+    limit: int,  # noqa: SLF001
 ) -> None:
     # max_length bounds each step, so a gzip bomb is stopped after limit + 1 bytes.
     data = chunk

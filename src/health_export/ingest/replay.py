@@ -32,6 +32,8 @@ async def replay(
             report(f"{each} rejected: {exc.detail}")
             continue
         processed += 1
-        report(f"{each} processed: inserted {result['inserted']}, updated {result['updated']}, "
-               f"unchanged {result['unchanged']}, rejected {result['rejected']}")
+        report(
+            f"{each} processed: inserted {result['inserted']}, updated {result['updated']}, "
+            f"unchanged {result['unchanged']}, rejected {result['rejected']}"
+        )
     return processed, rejected

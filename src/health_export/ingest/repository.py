@@ -129,10 +129,7 @@ async def ids_to_replay(
         )
     else:
         result = await conn.execute(
-            text(
-                "SELECT id FROM raw_ingestions WHERE received_at >= :since "
-                "ORDER BY received_at"
-            ),
+            text("SELECT id FROM raw_ingestions WHERE received_at >= :since ORDER BY received_at"),
             {"since": since},
         )
     return list(result.scalars())

@@ -8,7 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from health_export.auth.audit import origin_of, record_audit
 from health_export.auth.dependencies import AnyPrincipal, IngestPrincipal, rate_limit_headers_of
+from health_export.auth.principal import Scope
+from health_export.core.db import SessionDep
 from health_export.core.errors import NotFound, ServiceUnavailable
 from health_export.core.jsonresponse import ORJSONResponse
 from health_export.ingest import service
@@ -19,17 +22,55 @@ from health_export.ingest.status import ingestion_status
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
 # Headers the app adds to every automation's request; recorded, never required.
-AUTOMATION_HEADERS = ("automation-name", "automation-id", "automation-aggregation",
-                      "automation-period", "session-id", "user-agent")
+AUTOMATION_HEADERS = (
+    "automation-name",
+    "automation-id",
+    "automation-aggregation",
+    "automation-period",
+    "session-id",
+    "user-agent",
+)
 _PAYLOAD_DOC: dict[str, Any] = {
-    "content": {"application/json": {"schema": {"type": "object"}, "examples": {
-        "health_auto_export": {"summary": "Health Auto Export (REST API automation)", "value": {
-            "data": {"metrics": [{"name": "step_count", "units": "count", "data": [
-                {"date": "2024-03-14 15:04:00 -0400", "qty": 42, "source": "iPhone"}]}]}}},
-        "standard": {"summary": "health-export/v1 (see docs/ingest.md)", "value": {
-            "format": "health-export/v1", "metrics": [{"name": "step_count", "unit": "count",
-                "samples": [{"start": "2024-03-14T15:04:00-04:00", "qty": 42}]}]}},
-    }}},
+    "content": {
+        "application/json": {
+            "schema": {"type": "object"},
+            "examples": {
+                "health_auto_export": {
+                    "summary": "Health Auto Export (REST API automation)",
+                    "value": {
+                        "data": {
+                            "metrics": [
+                                {
+                                    "name": "step_count",
+                                    "units": "count",
+                                    "data": [
+                                        {
+                                            "date": "2024-03-14 15:04:00 -0400",
+                                            "qty": 42,
+                                            "source": "iPhone",
+                                        }
+                                    ],
+                                }
+                            ]
+                        }
+                    },
+                },
+                "standard": {
+                    "summary": "health-export/v1 (see docs/ingest.md)",
+                    "value": {
+                        "format": "health-export/v1",
+                        "metrics": [
+                            {
+                                "name": "step_count",
+                                "unit": "count",
+                                "samples": [{"start": "2024-03-14T15:04:00-04:00", "qty": 42}],
+                            }
+                        ],
+                    },
+                },
+            },
+        }
+    },
     "required": True,
 }
 
@@ -60,8 +101,9 @@ async def ingest(request: Request, principal: IngestPrincipal) -> Response:
         max_wire_bytes=settings.max_payload_bytes,
         max_decoded_bytes=settings.max_decompressed_bytes,
     )
-    automation = {name: request.headers[name][:200] for name in AUTOMATION_HEADERS
-                  if name in request.headers}
+    automation = {
+        name: request.headers[name][:200] for name in AUTOMATION_HEADERS if name in request.headers
+    }
     outcome = await service.ingest(state.ingest_runtime, principal, received, automation)
     state.metrics.count_ingest(outcome.body)
     headers = rate_limit_headers_of(request)
@@ -77,10 +119,21 @@ async def ingest(request: Request, principal: IngestPrincipal) -> Response:
     responses={404: {"description": "No such ingestion of yours"}},
 )
 async def get_ingestion(
-    ingestion_id: uuid.UUID, request: Request, principal: AnyPrincipal
+    ingestion_id: uuid.UUID, request: Request, principal: AnyPrincipal, session: SessionDep
 ) -> dict[str, Any]:
-    """The owner's view of one ingestion (admins may look at anyone's)."""
+    """The owner's view of one ingestion (an admin key may look at anyone's, audited)."""
     found = await ingestion_status(request.app.state.engine, ingestion_id)
-    if found is None or (found["user_id"] != principal.user_id and not principal.is_admin):
+    if found is None:
         raise NotFound("no such ingestion")
+    if found["user_id"] != principal.user_id:
+        if not principal.has_scope(Scope.ADMIN):
+            raise NotFound("no such ingestion")
+        await record_audit(
+            session,
+            action="admin.ingestion.read",
+            actor=principal,
+            target_user_id=found["user_id"],
+            details={"ingestion_id": str(ingestion_id)},
+            origin=origin_of(request),
+        )
     return found

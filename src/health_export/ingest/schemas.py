@@ -26,15 +26,29 @@ class PointErrorOut(BaseModel):
 class IngestResult(BaseModel):
     """What was stored: counts overall and per table, and each rejected point."""
 
-    model_config = ConfigDict(json_schema_extra={"example": {
-        "ingestion_id": "0b9e4f7e-4a8e-4f57-9a0e-6f3f1c2d8a11", "status": "processed",
-        "duplicate_payload": False, "received": 1234, "inserted": 1200, "updated": 10,
-        "unchanged": 20, "rejected": 4,
-        "by_type": {"metric_samples": {"inserted": 1200, "updated": 10, "unchanged": 20}},
-        "errors": [{"path": "data.metrics[3].data[17].Avg",
-                    "reason": "heart rate 500 outside 15..300"}],
-        "errors_truncated": False, "ignored": ["data.someNewKey"],
-    }})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "ingestion_id": "0b9e4f7e-4a8e-4f57-9a0e-6f3f1c2d8a11",
+                "status": "processed",
+                "duplicate_payload": False,
+                "received": 1234,
+                "inserted": 1200,
+                "updated": 10,
+                "unchanged": 20,
+                "rejected": 4,
+                "by_type": {"metric_samples": {"inserted": 1200, "updated": 10, "unchanged": 20}},
+                "errors": [
+                    {
+                        "path": "data.metrics[3].data[17].Avg",
+                        "reason": "heart rate 500 outside 15..300",
+                    }
+                ],
+                "errors_truncated": False,
+                "ignored": ["data.someNewKey"],
+            }
+        }
+    )
 
     ingestion_id: str
     status: Literal["processed"]

@@ -114,18 +114,30 @@ async def store_raw(
         duplicate = await repository.find_processed_duplicate(conn, principal.user_id, digest)
         if duplicate is not None:
             return duplicate["id"], _duplicate_answer(duplicate)
-        await repository.insert_raw(conn, {
-            "id": ingestion_id, "received_at": now, "user_id": principal.user_id,
-            "key_id": principal.key_id, "sha256": digest, "body": received.data,
-            "body_bytes": len(received.data), "content_encoding": received.content_encoding,
-            "headers": orjson.dumps(headers).decode(),
-        })
+        await repository.insert_raw(
+            conn,
+            {
+                "id": ingestion_id,
+                "received_at": now,
+                "user_id": principal.user_id,
+                "key_id": principal.key_id,
+                "sha256": digest,
+                "body": received.data,
+                "body_bytes": len(received.data),
+                "content_encoding": received.content_encoding,
+                "headers": orjson.dumps(headers).decode(),
+            },
+        )
     return ingestion_id, None
 
 
 async def process_locked(
-    engine: AsyncEngine, conn: AsyncConnection, row: dict[str, Any], body: bytes | None,
-    *, force: bool = False,
+    engine: AsyncEngine,
+    conn: AsyncConnection,
+    row: dict[str, Any],
+    body: bytes | None,
+    *,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Process one ingestion whose row ``conn``'s transaction has locked."""
     if row["status"] == "processed" and not force:
@@ -150,8 +162,11 @@ async def process_locked(
 
 
 async def process(
-    engine: AsyncEngine, ingestion_id: uuid.UUID, body: bytes | None = None,
-    *, force: bool = False,
+    engine: AsyncEngine,
+    ingestion_id: uuid.UUID,
+    body: bytes | None = None,
+    *,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Process one stored ingestion in one transaction; waits for another holder's lock."""
     rejected: RejectedPayload | None = None
@@ -191,11 +206,14 @@ async def ingest(
     runtime.background.add(task)
     task.add_done_callback(_forget(runtime, ingestion_id))
     log.info("ingest_continues_in_background", ingestion_id=str(ingestion_id))
-    return Ingestion(202, {
-        "ingestion_id": str(ingestion_id),
-        "status": "accepted",
-        "status_url": f"/api/v1/ingestions/{ingestion_id}",
-    })
+    return Ingestion(
+        202,
+        {
+            "ingestion_id": str(ingestion_id),
+            "status": "accepted",
+            "status_url": f"/api/v1/ingestions/{ingestion_id}",
+        },
+    )
 
 
 def _finished(task: asyncio.Task[dict[str, Any]], ingestion_id: uuid.UUID) -> Ingestion:
@@ -212,7 +230,10 @@ def _forget(runtime: IngestRuntime, ingestion_id: uuid.UUID) -> Any:
     def done(task: asyncio.Task[Any]) -> None:
         runtime.background.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.warning("background_ingest_failed", ingestion_id=str(ingestion_id),
-                        exc_type=type(task.exception()).__name__)
+            log.warning(
+                "background_ingest_failed",
+                ingestion_id=str(ingestion_id),
+                exc_type=type(task.exception()).__name__,
+            )
 
     return done

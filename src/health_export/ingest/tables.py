@@ -53,17 +53,39 @@ _TARGET_OF = {
 
 def _types(table: str, **overrides: str) -> dict[str, str]:
     """Staging types: timestamps for *_at, text for names, double precision otherwise."""
-    text_like = {"metric", "source", "unit", "stage", "name", "app_id", "location", "series",
-                 "classification", "severity", "value", "entry_id", "kind",
-                 "valence_classification", "display_text", "nickname", "form", "status",
-                 "units", "points"}
+    text_like = {
+        "metric",
+        "source",
+        "unit",
+        "stage",
+        "name",
+        "app_id",
+        "location",
+        "series",
+        "classification",
+        "severity",
+        "value",
+        "entry_id",
+        "kind",
+        "valence_classification",
+        "display_text",
+        "nickname",
+        "form",
+        "status",
+        "units",
+        "points",
+    }
     jsonb_like = {"attrs", "metadata", "summaries", "codings", "raw"}
     result: dict[str, str] = {}
     for column in TABLES[table]:
         if column in overrides:
             result[column] = overrides[column]
-        elif column.endswith("_at") or column in {"sleep_start", "sleep_end", "in_bed_start",
-                                                   "in_bed_end"}:
+        elif column.endswith("_at") or column in {
+            "sleep_start",
+            "sleep_end",
+            "in_bed_start",
+            "in_bed_end",
+        }:
             result[column] = TS
         elif column == "utc_offset_min":
             result[column] = "smallint"
@@ -80,40 +102,71 @@ def _types(table: str, **overrides: str) -> dict[str, str]:
     return result
 
 
-_ROUTE_ARRAYS = {name: "double precision[]" for name in (
-    "altitude_m", "speed", "course", "horizontal_accuracy", "vertical_accuracy",
-    "course_accuracy", "speed_accuracy")}
+_ROUTE_ARRAYS = {
+    name: "double precision[]"
+    for name in (
+        "altitude_m",
+        "speed",
+        "course",
+        "horizontal_accuracy",
+        "vertical_accuracy",
+        "course_accuracy",
+        "speed_accuracy",
+    )
+}
 
 WRITES: dict[str, TableWrite] = {
     w.table: w
     for w in (
-        TableWrite("metric_samples", _types("metric_samples"),
-                   ("user_id", "metric_id", "start_at", "source_id"), "start_at"),
-        TableWrite("sleep_sessions", _types("sleep_sessions"),
-                   ("user_id", "start_at", "source_id"), "start_at"),
-        TableWrite("sleep_stages", _types("sleep_stages"),
-                   ("user_id", "start_at", "stage", "source_id"), "start_at"),
+        TableWrite(
+            "metric_samples",
+            _types("metric_samples"),
+            ("user_id", "metric_id", "start_at", "source_id"),
+            "start_at",
+        ),
+        TableWrite(
+            "sleep_sessions",
+            _types("sleep_sessions"),
+            ("user_id", "start_at", "source_id"),
+            "start_at",
+        ),
+        TableWrite(
+            "sleep_stages",
+            _types("sleep_stages"),
+            ("user_id", "start_at", "stage", "source_id"),
+            "start_at",
+        ),
         TableWrite("workouts", _types("workouts"), ("user_id", "workout_id")),
-        TableWrite("workout_series", _types("workout_series"),
-                   ("user_id", "workout_id", "series", "start_at"), "start_at"),
+        TableWrite(
+            "workout_series",
+            _types("workout_series"),
+            ("user_id", "workout_id", "series", "start_at"),
+            "start_at",
+        ),
         TableWrite(
             "workout_routes",
             _types("workout_routes", times="timestamptz[]", **_ROUTE_ARRAYS),
             ("user_id", "workout_id"),
         ),
-        TableWrite("ecg_recordings",
-                   _types("ecg_recordings", voltages_uv="double precision[]",
-                          number_of_measurements="integer"),
-                   ("user_id", "start_at", "source_id")),
+        TableWrite(
+            "ecg_recordings",
+            _types(
+                "ecg_recordings", voltages_uv="double precision[]", number_of_measurements="integer"
+            ),
+            ("user_id", "start_at", "source_id"),
+        ),
         TableWrite("symptoms", _types("symptoms"), ("user_id", "start_at", "name", "source_id")),
         TableWrite("cycle_tracking", _types("cycle_tracking"), ("user_id", "start_at", "name")),
-        TableWrite("state_of_mind",
-                   _types("state_of_mind", labels="text[]", associations="text[]"),
-                   ("user_id", "entry_id")),
-        TableWrite("medications", _types("medications"),
-                   ("user_id", "display_text", "start_at")),
-        TableWrite("heart_rate_notifications", _types("heart_rate_notifications"),
-                   ("user_id", "kind", "start_at")),
+        TableWrite(
+            "state_of_mind",
+            _types("state_of_mind", labels="text[]", associations="text[]"),
+            ("user_id", "entry_id"),
+        ),
+        TableWrite("medications", _types("medications"), ("user_id", "display_text", "start_at")),
+        TableWrite(
+            "heart_rate_notifications",
+            _types("heart_rate_notifications"),
+            ("user_id", "kind", "start_at"),
+        ),
     )
 }
-

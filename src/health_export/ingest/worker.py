@@ -42,14 +42,20 @@ async def process_next_pending(engine: AsyncEngine, stale_after_s: float = STALE
 
 
 async def _count_failure(engine: AsyncEngine, ingestion_id: Any, exc: Exception) -> None:
-    log.warning("pending_ingestion_failed", ingestion_id=str(ingestion_id),
-                exc_type=type(exc).__name__)
+    log.warning(
+        "pending_ingestion_failed", ingestion_id=str(ingestion_id), exc_type=type(exc).__name__
+    )
     async with engine.begin() as conn:
         attempts = await repository.count_attempt(conn, ingestion_id)
         if attempts >= MAX_ATTEMPTS:
             # Kept for `health-export replay` after a fix; never retried forever.
-            await repository.mark_finished(conn, ingestion_id, status="failed", result=None,
-                                           error=f"{type(exc).__name__} after {attempts} attempts")
+            await repository.mark_finished(
+                conn,
+                ingestion_id,
+                status="failed",
+                result=None,
+                error=f"{type(exc).__name__} after {attempts} attempts",
+            )
 
 
 async def run_worker(state: Any, interval_s: float = 5.0) -> None:

@@ -64,11 +64,16 @@ def _jsonb_decode(data: bytes) -> Any:
 async def driver_connection(conn: AsyncConnection) -> Any:
     """The asyncpg connection under ``conn``, with a jsonb codec that takes objects too."""
     raw = await conn.get_raw_connection()
-    apg = raw.driver_connection
+    apg: Any = raw.driver_connection
+    if apg is None:
+        raise RuntimeError("the pooled connection has no driver connection")
     if not raw.info.get("health_export_codecs"):
         await apg.set_type_codec(
-            "jsonb", encoder=_jsonb_encode, decoder=_jsonb_decode,
-            schema="pg_catalog", format="binary",
+            "jsonb",
+            encoder=_jsonb_encode,
+            decoder=_jsonb_decode,
+            schema="pg_catalog",
+            format="binary",
         )
         raw.info["health_export_codecs"] = True
     return apg

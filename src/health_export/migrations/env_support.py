@@ -19,4 +19,8 @@ def include_object(
             return False
     if type_ == "index" and name is not None and is_partition_name(name.rsplit("_", 1)[0]):
         return False
-    return bool(alembic_helpers.include_object(obj, name, type_, reflected, compare_to))
+    return bool(
+        alembic_helpers.include_object(  # type: ignore[no-untyped-call]
+            obj, name, type_, reflected, compare_to
+        )
+    )

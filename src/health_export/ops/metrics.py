@@ -29,21 +29,29 @@ class RequestMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
-            "http_requests_total", "HTTP requests by method, route and status.",
-            ("method", "route", "status"), registry=self.registry,
+            "http_requests_total",
+            "HTTP requests by method, route and status.",
+            ("method", "route", "status"),
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "http_request_duration_seconds", "HTTP request latency by method, route and status.",
-            ("method", "route", "status"), buckets=LATENCY_BUCKETS_S, registry=self.registry,
+            "http_request_duration_seconds",
+            "HTTP request latency by method, route and status.",
+            ("method", "route", "status"),
+            buckets=LATENCY_BUCKETS_S,
+            registry=self.registry,
         )
         self.rate_limit_fallback = Gauge(
             "rate_limit_fallback_active",
             "1 while rate limits are kept in-process because Redis is unavailable.",
-            registry=self.registry, multiprocess_mode="max",
+            registry=self.registry,
+            multiprocess_mode="max",
         )
         self.ingest_points = Counter(
-            "ingest_points_total", "Points received by ingest, by outcome.",
-            ("outcome",), registry=self.registry,
+            "ingest_points_total",
+            "Points received by ingest, by outcome.",
+            ("outcome",),
+            registry=self.registry,
         )
 
     def observe(self, method: str, route: str, status: int, duration_s: float) -> None:

@@ -42,6 +42,8 @@ async def metrics(request: Request) -> Response:
     if token is not None:
         presented = request.headers.get("authorization", "").removeprefix("Bearer ")
         if not hmac.compare_digest(presented.encode(), token.encode()):
-            raise Unauthorized("a metrics token is required", headers={"WWW-Authenticate": "Bearer"})
+            raise Unauthorized(
+                "a metrics token is required", headers={"WWW-Authenticate": "Bearer"}
+            )
     body, content_type = request.app.state.metrics.exposition()
     return Response(body, media_type=content_type)

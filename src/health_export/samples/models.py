@@ -38,9 +38,7 @@ def _tz(name: str, *, nullable: bool = True) -> Column[object]:
 
 
 def _user() -> Column[object]:
-    return Column(
-        "user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
+    return Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
 
 
 def _source() -> Column[object]:
@@ -64,19 +62,22 @@ def _double(*names: str) -> list[Column[object]]:
 
 
 metric_types = Table(
-    "metric_types", metadata,
+    "metric_types",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", Text, nullable=False, unique=True),
 )
 
 sources = Table(
-    "sources", metadata,
+    "sources",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", Text, nullable=False, unique=True),
 )
 
 metric_samples = Table(
-    "metric_samples", metadata,
+    "metric_samples",
+    metadata,
     _user(),
     _revision(),
     Column("metric_id", Integer, ForeignKey("metric_types.id"), nullable=False),
@@ -92,22 +93,35 @@ metric_samples = Table(
 )
 
 sleep_sessions = Table(
-    "sleep_sessions", metadata,
+    "sleep_sessions",
+    metadata,
     _user(),
     _revision(),
     _source(),
     _tz("start_at", nullable=False),
     _offset(),
-    _tz("sleep_start"), _tz("sleep_end"), _tz("in_bed_start"), _tz("in_bed_end"),
-    *_double("asleep_h", "core_h", "deep_h", "rem_h", "awake_h", "in_bed_h",
-             "total_sleep_h", "efficiency"),
+    _tz("sleep_start"),
+    _tz("sleep_end"),
+    _tz("in_bed_start"),
+    _tz("in_bed_end"),
+    *_double(
+        "asleep_h",
+        "core_h",
+        "deep_h",
+        "rem_h",
+        "awake_h",
+        "in_bed_h",
+        "total_sleep_h",
+        "efficiency",
+    ),
     Column("attrs", JSONB, nullable=True),
     PrimaryKeyConstraint("user_id", "start_at", "source_id"),
     postgresql_partition_by="RANGE (start_at)",
 )
 
 sleep_stages = Table(
-    "sleep_stages", metadata,
+    "sleep_stages",
+    metadata,
     _user(),
     _revision(),
     _source(),
@@ -122,7 +136,8 @@ sleep_stages = Table(
 )
 
 workouts = Table(
-    "workouts", metadata,
+    "workouts",
+    metadata,
     _user(),
     _revision(),
     Column("workout_id", UUID(as_uuid=True), nullable=False),
@@ -134,8 +149,9 @@ workouts = Table(
     *_double("duration_s"),
     Column("location", Text, nullable=True),
     Column("is_indoor", Boolean, nullable=True),
-    *_double("distance_km", "active_energy_kcal", "total_energy_kcal", "avg_heart_rate",
-             "max_heart_rate"),
+    *_double(
+        "distance_km", "active_energy_kcal", "total_energy_kcal", "avg_heart_rate", "max_heart_rate"
+    ),
     Column("summaries", JSONB, nullable=True),
     Column("metadata", JSONB, nullable=True),
     PrimaryKeyConstraint("user_id", "workout_id"),
@@ -143,7 +159,8 @@ workouts = Table(
 )
 
 workout_series = Table(
-    "workout_series", metadata,
+    "workout_series",
+    metadata,
     _user(),
     _revision(),
     Column("workout_id", UUID(as_uuid=True), nullable=False),
@@ -158,11 +175,19 @@ workout_series = Table(
     postgresql_partition_by="RANGE (start_at)",
 )
 
-_ROUTE_ARRAYS = ("altitude_m", "speed", "course", "horizontal_accuracy", "vertical_accuracy",
-                 "course_accuracy", "speed_accuracy")
+_ROUTE_ARRAYS = (
+    "altitude_m",
+    "speed",
+    "course",
+    "horizontal_accuracy",
+    "vertical_accuracy",
+    "course_accuracy",
+    "speed_accuracy",
+)
 
 workout_routes = Table(
-    "workout_routes", metadata,
+    "workout_routes",
+    metadata,
     _user(),
     _revision(),
     Column("workout_id", UUID(as_uuid=True), nullable=False),
@@ -178,7 +203,8 @@ workout_routes = Table(
 )
 
 ecg_recordings = Table(
-    "ecg_recordings", metadata,
+    "ecg_recordings",
+    metadata,
     _user(),
     _revision(),
     _source(),
@@ -196,7 +222,8 @@ ecg_recordings = Table(
 )
 
 symptoms = Table(
-    "symptoms", metadata,
+    "symptoms",
+    metadata,
     _user(),
     _revision(),
     _source(),
@@ -211,7 +238,8 @@ symptoms = Table(
 )
 
 cycle_tracking = Table(
-    "cycle_tracking", metadata,
+    "cycle_tracking",
+    metadata,
     _user(),
     _revision(),
     _tz("start_at", nullable=False),
@@ -225,7 +253,8 @@ cycle_tracking = Table(
 )
 
 state_of_mind = Table(
-    "state_of_mind", metadata,
+    "state_of_mind",
+    metadata,
     _user(),
     _revision(),
     Column("entry_id", Text, nullable=False),
@@ -243,7 +272,8 @@ state_of_mind = Table(
 )
 
 medications = Table(
-    "medications", metadata,
+    "medications",
+    metadata,
     _user(),
     _revision(),
     Column("display_text", Text, nullable=False),
@@ -263,7 +293,8 @@ medications = Table(
 )
 
 heart_rate_notifications = Table(
-    "heart_rate_notifications", metadata,
+    "heart_rate_notifications",
+    metadata,
     _user(),
     _revision(),
     Column("kind", Text, nullable=False),
@@ -276,7 +307,8 @@ heart_rate_notifications = Table(
 )
 
 raw_ingestions = Table(
-    "raw_ingestions", metadata,
+    "raw_ingestions",
+    metadata,
     Column("id", UUID(as_uuid=True), nullable=False),
     _tz("received_at", nullable=False),
     _user(),
