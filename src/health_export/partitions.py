@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 _PARTITION_SUFFIX = re.compile(r"_y\d{4}m\d{2}$")
 # Advisory lock key serialising partition DDL across workers ("HEpart" in ASCII).
@@ -71,6 +72,24 @@ async def ensure_partitions(conn: AsyncConnection, parent: str, months: Iterable
     return len(missing)
 
 
+# Partitions this process knows to exist, per engine: an ingest that only touches known
+# months goes without the catalogue query and its transaction. Only retention drops
+# partitions, and it forgets them here.
+_known_partitions: WeakKeyDictionary[AsyncEngine, set[str]] = WeakKeyDictionary()
+
+
+async def ensure_partitions_exist(engine: AsyncEngine, parent: str, months: Iterable[date]) -> None:
+    """Like :func:`ensure_partitions`, in a transaction of its own, skipping known months."""
+    known = _known_partitions.setdefault(engine, set())
+    wanted = set(months)
+    names = {partition_name(parent, month) for month in wanted}
+    if names <= known:
+        return
+    async with engine.begin() as conn:
+        await ensure_partitions(conn, parent, wanted)
+    known |= names
+
+
 async def drop_partitions_before(
     conn: AsyncConnection, parent: str, cutoff: datetime, *, keep_if: str | None = None
 ) -> int:
@@ -91,5 +110,6 @@ async def drop_partitions_before(
             if found.first() is not None:
                 continue
         await conn.execute(text(f'DROP TABLE "{name}"'))
+        _known_partitions.get(conn.engine, set()).discard(name)
         dropped += 1
     return dropped

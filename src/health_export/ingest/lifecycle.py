@@ -12,7 +12,7 @@ from health_export.ingest.service import IngestRuntime
 from health_export.ingest.worker import run_worker
 from health_export.partitions import (
     drop_partitions_before,
-    ensure_partitions,
+    ensure_partitions_exist,
     month_of,
     next_month,
 )
@@ -31,8 +31,7 @@ async def create_partitions_ahead(state: Any) -> None:
         months.append(next_month(months[-1]))
     try:
         for table in PARTITIONED_TABLES:
-            async with state.engine.begin() as conn:
-                await ensure_partitions(conn, table, months)
+            await ensure_partitions_exist(state.engine, table, months)
     except Exception as exc:  # the database may be down at start-up; ingest makes them too
         log.warning("partitions_ahead_skipped", exc_type=type(exc).__name__)
 

@@ -21,8 +21,8 @@ from health_export.ingest.body import ReceivedBody
 from health_export.ingest.parsing.detect import parse_payload
 from health_export.ingest.parsing.errors import PayloadShapeError
 from health_export.ingest.records import NormalisedPayload
-from health_export.ingest.writer import WriteResult, lock_user, prepare_partitions, write_payload
-from health_export.partitions import ensure_partitions, month_of
+from health_export.ingest.writer import WriteResult, prepare_partitions, write_payload
+from health_export.partitions import ensure_partitions_exist, month_of
 
 MAX_ERRORS_LISTED = 100
 # Bodies above this are hashed off the event loop (SHA-256 runs at ~1 GB/s).
@@ -101,19 +101,27 @@ def _duplicate_answer(row: dict[str, Any]) -> Ingestion:
     return Ingestion(200, body)
 
 
+async def find_duplicate(
+    engine: AsyncEngine, principal: Principal, digest: bytes
+) -> Ingestion | None:
+    """The earlier answer when the same user already sent these exact bytes."""
+    async with engine.connect() as conn:
+        row = await repository.find_processed_duplicate(conn, principal.user_id, digest)
+    return None if row is None else _duplicate_answer(row)
+
+
 async def store_raw(
-    engine: AsyncEngine, principal: Principal, received: ReceivedBody, headers: dict[str, str]
-) -> tuple[uuid.UUID, Ingestion | None]:
-    """Make the body durable (or find the same bytes already processed)."""
-    digest = await _sha256(received.data)
-    ingestion_id = uuid.uuid4()
+    engine: AsyncEngine,
+    principal: Principal,
+    received: ReceivedBody,
+    headers: dict[str, str],
+    digest: bytes,
+) -> uuid.UUID:
+    """Make the body durable: committed before anything is acknowledged."""
     now = datetime.now(UTC)
+    await ensure_partitions_exist(engine, "raw_ingestions", {month_of(now)})
+    ingestion_id = uuid.uuid4()
     async with engine.begin() as conn:
-        await ensure_partitions(conn, "raw_ingestions", {month_of(now)})
-    async with engine.begin() as conn:
-        duplicate = await repository.find_processed_duplicate(conn, principal.user_id, digest)
-        if duplicate is not None:
-            return duplicate["id"], _duplicate_answer(duplicate)
         await repository.insert_raw(
             conn,
             {
@@ -128,7 +136,19 @@ async def store_raw(
                 "headers": orjson.dumps(headers).decode(),
             },
         )
-    return ingestion_id, None
+    return ingestion_id
+
+
+async def _parsed(
+    conn: AsyncConnection,
+    row: dict[str, Any],
+    body: bytes | None,
+    parsing: asyncio.Future[NormalisedPayload] | None,
+) -> NormalisedPayload:
+    if parsing is not None:
+        return await parsing
+    data = body if body is not None else await repository.load_body(conn, row["id"])
+    return await asyncio.to_thread(parse_body, data)
 
 
 async def process_locked(
@@ -137,6 +157,7 @@ async def process_locked(
     row: dict[str, Any],
     body: bytes | None,
     *,
+    parsing: asyncio.Future[NormalisedPayload] | None = None,
     force: bool = False,
 ) -> dict[str, Any]:
     """Process one ingestion whose row ``conn``'s transaction has locked."""
@@ -145,16 +166,14 @@ async def process_locked(
         return result
     if row["status"] == "rejected" and not force:
         raise RejectedPayload(Unprocessable(row["error"] or "the payload was rejected"))
-    data = body if body is not None else await repository.load_body(conn, row["id"])
     try:
-        payload = await asyncio.to_thread(parse_body, data)
+        payload = await _parsed(conn, row, body, parsing)
     except RejectedPayload as rejected:
         await repository.mark_finished(
             conn, row["id"], status="rejected", result=None, error=rejected.error.detail
         )
         raise
     await prepare_partitions(engine, payload)
-    await lock_user(conn, row["user_id"])
     written = await write_payload(conn, row["user_id"], payload)
     result = build_result(row["id"], payload, written)
     await repository.mark_finished(conn, row["id"], status="processed", result=result, error=None)
@@ -166,6 +185,7 @@ async def process(
     ingestion_id: uuid.UUID,
     body: bytes | None = None,
     *,
+    parsing: asyncio.Future[NormalisedPayload] | None = None,
     force: bool = False,
 ) -> dict[str, Any]:
     """Process one stored ingestion in one transaction; waits for another holder's lock."""
@@ -176,29 +196,42 @@ async def process(
             if row is None:
                 raise LookupError(f"no ingestion {ingestion_id}")
             try:
-                return await process_locked(engine, conn, row, body, force=force)
+                return await process_locked(engine, conn, row, body, parsing=parsing, force=force)
             except RejectedPayload as exc:
                 rejected = exc  # commit the 'rejected' mark, then answer with it
     assert rejected is not None  # noqa: S101 - the only way out of the block without return
     raise rejected.error
 
 
+def _start_parsing(data: bytes) -> asyncio.Future[NormalisedPayload]:
+    """Parse in a thread while the raw body is being stored (nothing is written from it
+    before the raw body is committed)."""
+    parsing = asyncio.ensure_future(asyncio.to_thread(parse_body, data))
+    # Retrieved here too, so an unused failure (raw store failed) is never reported as lost.
+    parsing.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return parsing
+
+
 async def ingest(
     runtime: IngestRuntime, principal: Principal, received: ReceivedBody, headers: dict[str, str]
 ) -> Ingestion:
     """Store, then process within the sync budget; past it, answer 202 and finish later."""
+    engine = runtime.engine
+    digest = await _sha256(received.data)
     try:
-        ingestion_id, duplicate = await with_transient_retry(
-            lambda: store_raw(runtime.engine, principal, received, headers)
+        duplicate = await with_transient_retry(lambda: find_duplicate(engine, principal, digest))
+        if duplicate is not None:
+            return duplicate
+        parsing = _start_parsing(received.data)
+        ingestion_id = await with_transient_retry(
+            lambda: store_raw(engine, principal, received, headers, digest)
         )
     except Exception as exc:
         if is_database_unavailable(exc):
             raise ServiceUnavailable("the database is unavailable; retry later") from exc
         raise
-    if duplicate is not None:
-        return duplicate
     task = asyncio.create_task(
-        with_transient_retry(lambda: process(runtime.engine, ingestion_id, received.data))
+        with_transient_retry(lambda: process(engine, ingestion_id, parsing=parsing))
     )
     done, _ = await asyncio.wait({task}, timeout=runtime.sync_budget_s)
     if task in done:

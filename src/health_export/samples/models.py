@@ -37,11 +37,19 @@ def _tz(name: str, *, nullable: bool = True) -> Column[object]:
     return Column(name, DateTime(timezone=True), nullable=nullable)
 
 
-def _user() -> Column[object]:
+# The partitioned, high-volume tables carry no foreign keys: their three FK triggers
+# took 9 of 14 s when upserting 935k metric points (measured). The writer takes user ids
+# from the authenticated caller and interned ids from a join with their tables, and
+# deleting a user's data goes through DELETE /api/v1/data.
+def _user(*, checked: bool = True) -> Column[object]:
+    if not checked:
+        return Column("user_id", BigInteger, nullable=False)
     return Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
 
 
-def _source() -> Column[object]:
+def _source(*, checked: bool = True) -> Column[object]:
+    if not checked:
+        return Column("source_id", Integer, nullable=False)
     return Column("source_id", Integer, ForeignKey("sources.id"), nullable=False)
 
 
@@ -78,10 +86,10 @@ sources = Table(
 metric_samples = Table(
     "metric_samples",
     metadata,
-    _user(),
+    _user(checked=False),
     _revision(),
-    Column("metric_id", Integer, ForeignKey("metric_types.id"), nullable=False),
-    _source(),
+    Column("metric_id", Integer, nullable=False),
+    _source(checked=False),
     _tz("start_at", nullable=False),
     _tz("end_at"),
     _offset(),
@@ -95,9 +103,9 @@ metric_samples = Table(
 sleep_sessions = Table(
     "sleep_sessions",
     metadata,
-    _user(),
+    _user(checked=False),
     _revision(),
-    _source(),
+    _source(checked=False),
     _tz("start_at", nullable=False),
     _offset(),
     _tz("sleep_start"),
@@ -122,9 +130,9 @@ sleep_sessions = Table(
 sleep_stages = Table(
     "sleep_stages",
     metadata,
-    _user(),
+    _user(checked=False),
     _revision(),
-    _source(),
+    _source(checked=False),
     _tz("start_at", nullable=False),
     _tz("end_at", nullable=False),
     _offset(),
@@ -161,7 +169,7 @@ workouts = Table(
 workout_series = Table(
     "workout_series",
     metadata,
-    _user(),
+    _user(checked=False),
     _revision(),
     Column("workout_id", UUID(as_uuid=True), nullable=False),
     Column("series", Text, nullable=False),
@@ -169,7 +177,7 @@ workout_series = Table(
     _offset(),
     Column("unit", Text, nullable=True),
     *_double("qty", "min", "avg", "max"),
-    _source(),
+    _source(checked=False),
     Column("attrs", JSONB, nullable=True),
     PrimaryKeyConstraint("user_id", "workout_id", "series", "start_at"),
     postgresql_partition_by="RANGE (start_at)",
@@ -311,7 +319,7 @@ raw_ingestions = Table(
     metadata,
     Column("id", UUID(as_uuid=True), nullable=False),
     _tz("received_at", nullable=False),
-    _user(),
+    _user(checked=False),
     Column("key_id", UUID(as_uuid=True), nullable=True),
     Column("sha256", LargeBinary, nullable=False),
     # The decompressed body; the migration sets lz4 column compression (fast, ~3x on JSON).

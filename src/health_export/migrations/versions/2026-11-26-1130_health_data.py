@@ -143,20 +143,6 @@ def upgrade() -> None:
         sa.Column("systolic", sa.Double(), nullable=True),
         sa.Column("diastolic", sa.Double(), nullable=True),
         sa.Column("attrs", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["metric_id"],
-            ["metric_types.id"],
-            name=op.f("fk_metric_samples_metric_id_metric_types"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["source_id"], ["sources.id"], name=op.f("fk_metric_samples_source_id_sources")
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_metric_samples_user_id_users"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint(
             "user_id", "metric_id", "start_at", "source_id", name=op.f("pk_metric_samples")
         ),
@@ -183,12 +169,6 @@ def upgrade() -> None:
             sa.DateTime(timezone=True),
             server_default=sa.text("now()"),
             nullable=False,
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_raw_ingestions_user_id_users"),
-            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", "received_at", name=op.f("pk_raw_ingestions")),
         postgresql_partition_by="RANGE (received_at)",
@@ -223,15 +203,6 @@ def upgrade() -> None:
         sa.Column("total_sleep_h", sa.Double(), nullable=True),
         sa.Column("efficiency", sa.Double(), nullable=True),
         sa.Column("attrs", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["source_id"], ["sources.id"], name=op.f("fk_sleep_sessions_source_id_sources")
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_sleep_sessions_user_id_users"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("user_id", "start_at", "source_id", name=op.f("pk_sleep_sessions")),
         postgresql_partition_by="RANGE (start_at)",
     )
@@ -246,15 +217,6 @@ def upgrade() -> None:
         sa.Column("stage", sa.Text(), nullable=False),
         sa.Column("qty_h", sa.Double(), nullable=True),
         sa.Column("attrs", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["source_id"], ["sources.id"], name=op.f("fk_sleep_stages_source_id_sources")
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_sleep_stages_user_id_users"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint(
             "user_id", "start_at", "stage", "source_id", name=op.f("pk_sleep_stages")
         ),
@@ -359,15 +321,6 @@ def upgrade() -> None:
         sa.Column("max", sa.Double(), nullable=True),
         sa.Column("source_id", sa.Integer(), nullable=False),
         sa.Column("attrs", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["source_id"], ["sources.id"], name=op.f("fk_workout_series_source_id_sources")
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-            name=op.f("fk_workout_series_user_id_users"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint(
             "user_id", "workout_id", "series", "start_at", name=op.f("pk_workout_series")
         ),

@@ -1,0 +1,153 @@
+"""What the benchmarks share: a fresh database, the real server process, users and keys."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import asyncpg
+import httpx
+from alembic import command
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.fixtures.auth import create_user_with_key  # noqa: E402
+
+from health_export.auth.principal import Scope  # noqa: E402
+from health_export.core.config import load_settings  # noqa: E402
+from health_export.core.db import create_engine, create_sessionmaker  # noqa: E402
+from health_export.migrations_head import alembic_config  # noqa: E402
+
+SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def quantile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (nearest rank) of ``values``."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def fresh_database(name: str) -> str:
+    """Drop and create ``name``, migrate it, and return its asyncpg URL."""
+    conn = await asyncpg.connect(f"{SERVER_URL}/postgres")
+    try:
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = f"{SERVER_URL.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+    return url
+
+
+def bench_engine(database_url: str) -> AsyncEngine:
+    """An engine on the benchmark database (for set-up and checks, not measured)."""
+    return create_engine(load_settings(database_url=database_url, redis_url=None))
+
+
+async def new_key(engine: AsyncEngine, scopes: tuple[Scope, ...] = (Scope.INGEST,)) -> Any:
+    """A new user and key (``.headers``, ``.user_id``)."""
+    holder = SimpleNamespace(state=SimpleNamespace(sessionmaker=create_sessionmaker(engine)))
+    return await create_user_with_key(holder, scopes=scopes)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    """`health-export serve` as a subprocess with production settings, on loopback."""
+
+    database_url: str
+    workers: int = 1
+    process: subprocess.Popen[bytes] | None = None
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running server."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start it and wait until /ready answers 200."""
+        self.port = _free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": REDIS_URL,
+            "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT_KEY_PREFIX": f"bench:{uuid.uuid4().hex}:",
+            "ENVIRONMENT": "bench",
+        }
+        command_line = [str(REPO / ".venv/bin/health-export"), "serve", "--port", str(self.port),
+                        "--workers", str(self.workers)]
+        self.process = subprocess.Popen(  # noqa: S603 - our own console script
+            command_line, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("the server did not become ready")
+
+    def pids(self) -> list[int]:
+        """The server's process and its worker processes."""
+        assert self.process is not None
+        children = subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        return [self.process.pid, *(int(pid) for pid in children)]
+
+    def peak_rss_mb(self) -> float:
+        """The highest resident memory any server process has reached (VmHWM)."""
+        peaks = []
+        for pid in self.pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except FileNotFoundError:
+                continue
+            line = next(line for line in status.splitlines() if line.startswith("VmHWM"))
+            peaks.append(int(line.split()[1]) / 1024)
+        return max(peaks)
+
+    def stop(self) -> None:
+        """SIGTERM and wait."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process = None
+
+    def __enter__(self) -> Server:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,301 @@
+"""Ingest benchmarks: bulk, baseline, re-send, small syncs, mixed, scaling (issue targets).
+
+Run: `.venv/bin/python -m bench.ingest [--runs 3] [--quick]`. Every figure is measured
+against the real server (`health-export serve`, production settings, loopback) and a real
+PostgreSQL; the baselines are bare COPY + upsert scripts on the same table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bench.harness import Server, bench_engine, fresh_database, new_key, quantile
+from tests.fixtures import payloads
+
+from health_export.ingest.service import parse_body
+
+DATABASE = "health_export_bench_ingest"
+BULK_POINTS = 935_000
+SMALL_SYNC_CLIENTS = 16
+SMALL_SYNC_SECONDS = 30.0
+SMALL_SYNC_METRICS = payloads.BENCHMARK_METRICS[:5]
+_VALUE_COLUMNS = ("end_at", "utc_offset_min", "unit", "qty", "min", "avg", "max", "systolic",
+                  "diastolic", "attrs")
+
+
+def bulk_document(points: int, year: int) -> dict[str, Any]:
+    """The bulk payload: 10 metrics incl. heart rate at minute grouping, ``points`` in all."""
+    start = payloads.START.replace(year=year)
+    return payloads.hae_metrics(payloads.BENCHMARK_METRICS, count=points // 10, start=start)
+
+
+def reordered(value: Any, rng: random.Random) -> Any:
+    """The same content with every object's keys in another order (not byte-identical)."""
+    if isinstance(value, dict):
+        items = list(value.items())
+        rng.shuffle(items)
+        return {key: reordered(item, rng) for key, item in items}
+    if isinstance(value, list):
+        return [reordered(item, rng) for item in value]
+    return value
+
+
+async def post_until_stored(http: httpx.AsyncClient, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    """POST and, on 202, follow the status URL until the rows are committed."""
+    response = await http.post("/api/v1/ingest", content=body, headers=headers, timeout=600)
+    if response.status_code == 200:
+        answer: dict[str, Any] = response.json()
+        return answer
+    if response.status_code != 202:
+        raise RuntimeError(f"ingest answered {response.status_code}: {response.text[:300]}")
+    status_url = response.json()["status_url"]
+    while True:
+        await asyncio.sleep(0.1)
+        status = (await http.get(status_url, headers=headers)).json()
+        if status["status"] == "processed":
+            result: dict[str, Any] = status["result"]
+            return result
+
+
+async def row_versions(engine: AsyncEngine, user_id: int) -> tuple[int, int]:
+    """(rows, sum of xmin) of a user's metric samples: unchanged when nothing was rewritten."""
+    async with engine.connect() as conn:
+        row = (await conn.execute(text(
+            "SELECT count(*), coalesce(sum(xmin::text::bigint), 0) FROM metric_samples "
+            "WHERE user_id = :u"), {"u": user_id})).one()
+    return int(row[0]), int(row[1])
+
+
+@dataclass
+class BulkRun:
+    """One bulk ingest over HTTP."""
+
+    points: int
+    seconds: float
+    peak_rss_mb: float
+    resend_seconds: float = 0.0
+    resend_rewritten: bool = False
+
+
+async def bulk(database_url: str, engine: AsyncEngine, points: int, year: int, *,
+               resend: bool) -> BulkRun:
+    """POST one bulk payload to a fresh server; optionally re-send it in another key order."""
+    doc = bulk_document(points, year)
+    body = orjson.dumps(doc)
+    key = await new_key(engine)
+    headers = {**key.headers, "Content-Type": "application/json"}
+    with Server(database_url) as server:
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            started = time.perf_counter()
+            answer = await post_until_stored(http, headers, body)
+            seconds = time.perf_counter() - started
+            assert answer["inserted"] == points, answer
+            run = BulkRun(points, seconds, server.peak_rss_mb())
+            if resend:
+                again = orjson.dumps(reordered(doc, random.Random(year)))
+                del doc
+                before = await row_versions(engine, key.user_id)
+                started = time.perf_counter()
+                answer = await post_until_stored(http, headers, again)
+                run.resend_seconds = time.perf_counter() - started
+                assert answer["unchanged"] == points, answer
+                run.resend_rewritten = await row_versions(engine, key.user_id) != before
+                run.peak_rss_mb = server.peak_rss_mb()
+    return run
+
+
+async def baseline(engine: AsyncEngine, points: int, year: int) -> tuple[float, float]:
+    """Bare COPY + upsert of the same rows (no HTTP, no parsing): (insert s, re-send s)."""
+    rows = parse_body(orjson.dumps(bulk_document(points, year))).rows["metric_samples"]
+    key = await new_key(engine)
+    async with engine.connect() as conn:
+        ids = dict((await conn.execute(text("SELECT name, id FROM metric_types"))).all())
+        sources = dict((await conn.execute(text("SELECT name, id FROM sources"))).all())
+    records = [(key.user_id, ids[r[0]], sources[r[1]], *r[2:]) for r in rows]
+    del rows
+    first = await _copy_and_upsert(engine, records)
+    again = await _copy_and_upsert(engine, records)
+    return first, again
+
+
+async def _copy_and_upsert(engine: AsyncEngine, records: list[tuple[Any, ...]]) -> float:
+    columns = ("user_id", "metric_id", "source_id", "start_at", *_VALUE_COLUMNS)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _VALUE_COLUMNS)
+    current = ", ".join(f"t.{c}" for c in _VALUE_COLUMNS)
+    incoming = ", ".join(f"EXCLUDED.{c}" for c in _VALUE_COLUMNS)
+    async with engine.connect() as conn, conn.begin():
+        await conn.execute(text("SELECT 1"))
+        raw = await conn.get_raw_connection()
+        apg: Any = raw.driver_connection
+        await apg.set_type_codec("jsonb", encoder=lambda v: b"\x01" + orjson.dumps(v),
+                                 decoder=lambda b: orjson.loads(b[1:]), schema="pg_catalog",
+                                 format="binary")
+        started = time.perf_counter()
+        await apg.execute("CREATE TEMP TABLE stage (LIKE metric_samples INCLUDING DEFAULTS) ON COMMIT DROP")
+        await apg.copy_records_to_table("stage", records=records, columns=list(columns))
+        await apg.execute(
+            f"INSERT INTO metric_samples AS t ({', '.join(columns)}) "  # noqa: S608
+            f"SELECT {', '.join(columns)} FROM stage "
+            "ON CONFLICT (user_id, metric_id, start_at, source_id) DO UPDATE SET "
+            f"{updates} WHERE ROW({current}) IS DISTINCT FROM ROW({incoming})"
+        )
+        elapsed = time.perf_counter() - started
+    return elapsed
+
+
+@dataclass
+class SmallSyncs:
+    """Latencies of concurrent 100-point syncs."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        """Requests per second."""
+        return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
+
+
+async def _client_bodies(client: int, count: int, year: int) -> list[bytes]:
+    base = payloads.START.replace(year=year) + timedelta(days=client)
+    return [
+        orjson.dumps(payloads.hae_metrics(SMALL_SYNC_METRICS, count=20, seed=index,
+                                          start=base + timedelta(minutes=20 * index)))
+        for index in range(count)
+    ]
+
+
+async def small_syncs(server: Server, engine: AsyncEngine, year: int,
+                      keep_going: Callable[[float], bool]) -> SmallSyncs:
+    """16 phones posting 100-point payloads (5 metrics × 20 minutes) back to back."""
+    keys = [await new_key(engine) for _ in range(SMALL_SYNC_CLIENTS)]
+    bodies = [await _client_bodies(i, 3000, year) for i in range(SMALL_SYNC_CLIENTS)]
+    result = SmallSyncs()
+    started = time.perf_counter()
+
+    async def phone(index: int) -> None:
+        headers = {**keys[index].headers, "Content-Type": "application/json"}
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            for body in bodies[index]:
+                if not keep_going(time.perf_counter() - started):
+                    return
+                sent = time.perf_counter()
+                try:
+                    response = await http.post("/api/v1/ingest", content=body, headers=headers)
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                if ok:
+                    result.latencies_ms.append((time.perf_counter() - sent) * 1000)
+                else:
+                    result.errors += 1
+
+    await asyncio.gather(*(phone(i) for i in range(SMALL_SYNC_CLIENTS)))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+async def mixed(database_url: str, engine: AsyncEngine, year: int) -> SmallSyncs:
+    """Small syncs while one bulk payload is ingested on the same 2-worker server."""
+    body = orjson.dumps(bulk_document(BULK_POINTS, year))
+    key = await new_key(engine)
+    with Server(database_url, workers=2) as server:
+        bulk_done = asyncio.Event()
+
+        async def one_bulk() -> None:
+            async with httpx.AsyncClient(base_url=server.url) as http:
+                await post_until_stored(http, {**key.headers,
+                                               "Content-Type": "application/json"}, body)
+            bulk_done.set()
+
+        bulk_task = asyncio.create_task(one_bulk())
+        syncs = await small_syncs(server, engine, year + 1,
+                                  lambda elapsed: not bulk_done.is_set())
+        await bulk_task
+    return syncs
+
+
+async def run_once(database_url: str, engine: AsyncEngine, run: int, quick: bool) -> dict[str, Any]:
+    """Every scenario once; years keep runs apart (new partitions, new rows)."""
+    year = 2000 + run * 5
+    figures: dict[str, Any] = {}
+    bulk_points = 100_000 if quick else BULK_POINTS
+    big = await bulk(database_url, engine, bulk_points, year, resend=True)
+    first, again = await baseline(engine, bulk_points, year)
+    figures.update(bulk_s=big.seconds, bulk_rss_mb=big.peak_rss_mb, baseline_s=first,
+                   resend_s=big.resend_seconds, resend_baseline_s=again,
+                   resend_rewritten=big.resend_rewritten, points=bulk_points)
+    for points in (10_000, 100_000):
+        scaled = await bulk(database_url, engine, points, year + 2, resend=False)
+        figures[f"scale_{points}_s"] = scaled.seconds
+        year += 1
+    figures[f"scale_{bulk_points}_s"] = big.seconds
+    seconds = 5.0 if quick else SMALL_SYNC_SECONDS
+    with Server(database_url, workers=2) as server:
+        syncs = await small_syncs(server, engine, year + 3, lambda elapsed: elapsed < seconds)
+    figures.update(small_rps=syncs.rate, small_p50_ms=quantile(syncs.latencies_ms, 0.5),
+                   small_p99_ms=quantile(syncs.latencies_ms, 0.99), small_errors=syncs.errors)
+    if not quick:
+        during = await mixed(database_url, engine, year + 4)
+        figures.update(mixed_p99_ms=quantile(during.latencies_ms, 0.99),
+                       mixed_errors=during.errors, mixed_requests=len(during.latencies_ms))
+    return figures
+
+
+def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of every numeric figure over runs (booleans: any)."""
+    merged: dict[str, Any] = {}
+    for name in runs[0]:
+        values = [run[name] for run in runs if name in run]
+        if isinstance(values[0], bool):
+            merged[name] = any(values)
+        else:
+            merged[name] = statistics.median(values)
+    return merged
+
+
+async def measure(runs: int, quick: bool, report: Callable[[str], None] = print) -> dict[str, Any]:
+    """All scenarios ``runs`` times; the medians."""
+    database_url = await fresh_database(DATABASE)
+    engine = bench_engine(database_url)
+    try:
+        results = []
+        for run in range(runs):
+            figures = await run_once(database_url, engine, run, quick)
+            report(f"run {run + 1}: " + ", ".join(f"{k}={_fmt(v)}" for k, v in figures.items()))
+            results.append(figures)
+        return median_of(results)
+    finally:
+        await engine.dispose()
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def main() -> None:
+    """Run from the command line."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    args = parser.parse_args()
+    figures = asyncio.run(measure(args.runs, args.quick))
+    print(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode())
+
+
+if __name__ == "__main__":
+    main()
