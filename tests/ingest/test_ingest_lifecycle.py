@@ -34,7 +34,7 @@ async def _store_without_processing(app: FastAPI, phone: Phone, doc: object) -> 
     data = orjson.dumps(doc)
     received = ReceivedBody(data, len(data), None)
     digest = hashlib.sha256(data).digest()
-    return await store_raw(app.state.engine, _principal(phone), received, {}, digest)
+    return await store_raw(app.state.engine, _principal(phone), received, {}, digest, uuid.uuid4())
 
 
 async def test_worker_finishes_an_ingestion_left_by_a_crash(app: FastAPI, phone: Phone) -> None:

@@ -206,6 +206,8 @@ class NormalisedPayload:
     )
     errors: list[PointError] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    # Rows a writer has already taken out of ``rows`` while parsing went on, per table.
+    taken: dict[str, int] = field(default_factory=dict)
 
     def add(self, table: str, row: tuple[Any, ...]) -> None:
         """Append one normalised row to ``table``'s batch."""
@@ -215,7 +217,24 @@ class NormalisedPayload:
         """Record a rejected point (one error per rejected point)."""
         self.errors.append(PointError(path, reason))
 
+    def take(self, table: str) -> list[tuple[Any, ...]]:
+        """Remove and return the rows parsed so far (safe while a parser thread appends).
+
+        Slicing and deleting a list prefix are each atomic under the GIL, and the parser
+        only ever appends, so rows appended in between stay for the next take.
+        """
+        batch = self.rows[table]
+        count = len(batch)
+        taken = batch[:count]
+        del batch[:count]
+        self.taken[table] = self.taken.get(table, 0) + count
+        return taken
+
+    def row_count(self, table: str) -> int:
+        """Rows of ``table``, taken or not."""
+        return self.taken.get(table, 0) + len(self.rows[table])
+
     @property
     def received(self) -> int:
         """Every record the sender sent: stored rows plus rejected points."""
-        return sum(len(batch) for batch in self.rows.values()) + len(self.errors)
+        return sum(self.row_count(table) for table in self.rows) + len(self.errors)

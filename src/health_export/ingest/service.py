@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,10 +19,12 @@ from health_export.core.errors import AppError, BadRequest, ServiceUnavailable, 
 from health_export.core.logging import get_logger
 from health_export.ingest import repository
 from health_export.ingest.body import ReceivedBody
+from health_export.ingest.gc_pause import gc_paused
+from health_export.ingest.parsing.decode import decode_document
 from health_export.ingest.parsing.detect import parse_payload
 from health_export.ingest.parsing.errors import PayloadShapeError
 from health_export.ingest.records import NormalisedPayload
-from health_export.ingest.writer import WriteResult, prepare_partitions, write_payload
+from health_export.ingest.writer import PayloadWriter, WriteResult, write_payload
 from health_export.partitions import ensure_partitions_exist, month_of
 
 MAX_ERRORS_LISTED = 100
@@ -55,17 +58,19 @@ class RejectedPayload(Exception):  # noqa: N818 - carries the HTTP error to rais
         self.error = error
 
 
-def parse_body(data: bytes) -> NormalisedPayload:
-    """JSON text → normalised rows; raises RejectedPayload when nothing is usable."""
-    try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        reason = str(exc).split(":", 1)[0][:120]
-        raise RejectedPayload(BadRequest(f"the body is not valid JSON ({reason})")) from None
-    try:
-        return parse_payload(document)
-    except PayloadShapeError as exc:
-        raise RejectedPayload(Unprocessable(str(exc)[:300])) from None
+def parse_body(data: bytes, into: NormalisedPayload | None = None) -> NormalisedPayload:
+    """JSON text → normalised rows (into ``into`` when given); raises RejectedPayload when
+    nothing is usable."""
+    with gc_paused(len(data)):
+        try:
+            document = decode_document(data)
+        except orjson.JSONDecodeError as exc:
+            reason = str(exc).split(":", 1)[0][:120]
+            raise RejectedPayload(BadRequest(f"the body is not valid JSON ({reason})")) from None
+        try:
+            return parse_payload(document, into)
+        except PayloadShapeError as exc:
+            raise RejectedPayload(Unprocessable(str(exc)[:300])) from None
 
 
 def build_result(
@@ -116,11 +121,11 @@ async def store_raw(
     received: ReceivedBody,
     headers: dict[str, str],
     digest: bytes,
+    ingestion_id: uuid.UUID,
 ) -> uuid.UUID:
     """Make the body durable: committed before anything is acknowledged."""
     now = datetime.now(UTC)
     await ensure_partitions_exist(engine, "raw_ingestions", {month_of(now)})
-    ingestion_id = uuid.uuid4()
     async with engine.begin() as conn:
         await repository.insert_raw(
             conn,
@@ -139,16 +144,54 @@ async def store_raw(
     return ingestion_id
 
 
-async def _parsed(
+@dataclass(slots=True)
+class ParseInProgress:
+    """A body being parsed in a thread, filling ``payload`` as it goes."""
+
+    payload: NormalisedPayload
+    done: asyncio.Future[NormalisedPayload]
+    is_used: bool = False
+
+
+@dataclass(slots=True)
+class _Staged:
+    """What a first attempt prepared before the ingestion row was locked."""
+
+    writer: PayloadWriter
+    payload: NormalisedPayload | None = None
+    rejected: RejectedPayload | None = None
+
+
+async def _stage_while_parsing(
+    engine: AsyncEngine, conn: AsyncConnection, parsing: ParseInProgress
+) -> _Staged:
+    # A parse in progress serves one attempt only: a retried attempt starts afresh,
+    # since the failed one took rows out of the payload into its rolled-back staging.
+    parsing.is_used = True
+    staged = _Staged(PayloadWriter(engine, conn), parsing.payload)
+    await staged.writer.start()
+    try:
+        await staged.writer.stage_while_parsing(parsing.payload, parsing.done)
+    except RejectedPayload as exc:
+        staged.rejected = exc
+    return staged
+
+
+async def _write(
+    engine: AsyncEngine,
     conn: AsyncConnection,
     row: dict[str, Any],
     body: bytes | None,
-    parsing: asyncio.Future[NormalisedPayload] | None,
-) -> NormalisedPayload:
-    if parsing is not None:
-        return await parsing
+    staged: _Staged | None,
+) -> tuple[NormalisedPayload, WriteResult]:
+    if staged is not None:
+        if staged.rejected is not None:
+            raise staged.rejected
+        assert staged.payload is not None  # noqa: S101 - set whenever not rejected
+        return staged.payload, await staged.writer.finish(row["user_id"], staged.payload)
     data = body if body is not None else await repository.load_body(conn, row["id"])
-    return await asyncio.to_thread(parse_body, data)
+    payload = await asyncio.to_thread(parse_body, data)
+    return payload, await write_payload(engine, conn, row["user_id"], payload)
 
 
 async def process_locked(
@@ -157,7 +200,7 @@ async def process_locked(
     row: dict[str, Any],
     body: bytes | None,
     *,
-    parsing: asyncio.Future[NormalisedPayload] | None = None,
+    staged: _Staged | None = None,
     force: bool = False,
 ) -> dict[str, Any]:
     """Process one ingestion whose row ``conn``'s transaction has locked."""
@@ -167,14 +210,12 @@ async def process_locked(
     if row["status"] == "rejected" and not force:
         raise RejectedPayload(Unprocessable(row["error"] or "the payload was rejected"))
     try:
-        payload = await _parsed(conn, row, body, parsing)
+        payload, written = await _write(engine, conn, row, body, staged)
     except RejectedPayload as rejected:
         await repository.mark_finished(
             conn, row["id"], status="rejected", result=None, error=rejected.error.detail
         )
         raise
-    await prepare_partitions(engine, payload)
-    written = await write_payload(conn, row["user_id"], payload)
     result = build_result(row["id"], payload, written)
     await repository.mark_finished(conn, row["id"], status="processed", result=result, error=None)
     return result
@@ -185,31 +226,42 @@ async def process(
     ingestion_id: uuid.UUID,
     body: bytes | None = None,
     *,
-    parsing: asyncio.Future[NormalisedPayload] | None = None,
+    parsing: ParseInProgress | None = None,
+    stored: Awaitable[Any] | None = None,
     force: bool = False,
 ) -> dict[str, Any]:
-    """Process one stored ingestion in one transaction; waits for another holder's lock."""
+    """Process one stored ingestion in one transaction; waits for another holder's lock.
+
+    With a parse in progress, rows are staged while it runs, even before the raw body's
+    commit (``stored``) lands; nothing reaches a real table before that commit.
+    """
     rejected: RejectedPayload | None = None
     async with engine.connect() as conn:
         async with conn.begin():
+            staged = None
+            if parsing is not None and not parsing.is_used:
+                staged = await _stage_while_parsing(engine, conn, parsing)
+            if stored is not None:
+                await stored
             row = await repository.lock_for_processing(conn, ingestion_id, skip_locked=False)
             if row is None:
                 raise LookupError(f"no ingestion {ingestion_id}")
             try:
-                return await process_locked(engine, conn, row, body, parsing=parsing, force=force)
+                return await process_locked(engine, conn, row, body, staged=staged, force=force)
             except RejectedPayload as exc:
                 rejected = exc  # commit the 'rejected' mark, then answer with it
     assert rejected is not None  # noqa: S101 - the only way out of the block without return
     raise rejected.error
 
 
-def _start_parsing(data: bytes) -> asyncio.Future[NormalisedPayload]:
+def _start_parsing(data: bytes) -> ParseInProgress:
     """Parse in a thread while the raw body is being stored (nothing is written from it
     before the raw body is committed)."""
-    parsing = asyncio.ensure_future(asyncio.to_thread(parse_body, data))
+    payload = NormalisedPayload()
+    done = asyncio.ensure_future(asyncio.to_thread(parse_body, data, payload))
     # Retrieved here too, so an unused failure (raw store failed) is never reported as lost.
-    parsing.add_done_callback(lambda done: done.cancelled() or done.exception())
-    return parsing
+    done.add_done_callback(lambda future: future.cancelled() or future.exception())
+    return ParseInProgress(payload, done)
 
 
 async def ingest(
@@ -220,24 +272,35 @@ async def ingest(
     digest = await _sha256(received.data)
     try:
         duplicate = await with_transient_retry(lambda: find_duplicate(engine, principal, digest))
-        if duplicate is not None:
-            return duplicate
-        parsing = _start_parsing(received.data)
-        ingestion_id = await with_transient_retry(
-            lambda: store_raw(engine, principal, received, headers, digest)
-        )
     except Exception as exc:
         if is_database_unavailable(exc):
             raise ServiceUnavailable("the database is unavailable; retry later") from exc
         raise
+    if duplicate is not None:
+        return duplicate
+    ingestion_id = uuid.uuid4()
+    parsing = _start_parsing(received.data)
+    stored = asyncio.ensure_future(
+        with_transient_retry(
+            lambda: store_raw(engine, principal, received, headers, digest, ingestion_id)
+        )
+    )
     task = asyncio.create_task(
-        with_transient_retry(lambda: process(engine, ingestion_id, parsing=parsing))
+        with_transient_retry(
+            lambda: process(engine, ingestion_id, received.data, parsing=parsing, stored=stored)
+        )
     )
     done, _ = await asyncio.wait({task}, timeout=runtime.sync_budget_s)
     if task in done:
         return _finished(task, ingestion_id)
     runtime.background.add(task)
     task.add_done_callback(_forget(runtime, ingestion_id))
+    try:
+        await stored  # a 202 acknowledges too: only once the raw body is committed
+    except Exception as exc:
+        if is_database_unavailable(exc):
+            raise ServiceUnavailable("the database is unavailable; retry later") from exc
+        raise
     log.info("ingest_continues_in_background", ingestion_id=str(ingestion_id))
     return Ingestion(
         202,
@@ -254,7 +317,7 @@ def _finished(task: asyncio.Task[dict[str, Any]], ingestion_id: uuid.UUID) -> In
     if exc is None:
         return Ingestion(200, task.result())
     if is_database_unavailable(exc):
-        # The body is stored; the worker finishes it when the database is back.
+        # If the body was stored, the worker finishes it when the database is back.
         raise ServiceUnavailable("the database is unavailable; retry later") from exc
     raise exc
 

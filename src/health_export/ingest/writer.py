@@ -1,16 +1,16 @@
-"""Store a normalised payload: COPY each batch into staging, then one upsert per table.
+"""Store a normalised payload in one transaction, one upsert per table.
 
-Latest wins: within a batch the last occurrence of a natural key is kept (DISTINCT ON
-... ORDER BY ord DESC); against stored rows a changed value updates the row and an
-unchanged one writes nothing (``WHERE (t.*) IS DISTINCT FROM (excluded.*)``), so a
-re-send creates no new row versions.
+Large payloads stream: while the parser (in a thread) is still producing rows, the rows
+parsed so far are taken out and COPYed into staging, so parsing and COPY overlap and at
+most one drain's worth of rows is held in memory. The upsert itself is in ``upsert.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -19,26 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from health_export.ingest.records import NormalisedPayload
 from health_export.ingest.tables import WRITES, TableWrite
+from health_export.ingest.upsert import Staging, TableCounts, write_small_or_whole
 from health_export.partitions import ensure_partitions_exist, month_of
 
 # Advisory lock class for "one ingest per user at a time" ("HEin" in ASCII).
 INGEST_LOCK_CLASS = 0x4865_696E
 INGEST_WORK_MEM = "256MB"
-# Up to this many rows a batch is sent as array parameters; above, by COPY.
-UNNEST_MAX_ROWS = 2000
-
-
-@dataclass(slots=True)
-class TableCounts:
-    """Outcome of one table's upsert."""
-
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        """JSON-ready counts."""
-        return {"inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged}
+# While parsing goes on, a table's rows are taken for COPY once this many are waiting.
+DRAIN_MIN_ROWS = 50_000
+DRAIN_POLL_S = 0.05
 
 
 @dataclass(slots=True)
@@ -82,7 +71,7 @@ async def driver_connection(conn: AsyncConnection) -> Any:
     return apg
 
 
-def months_touched(write: TableWrite, rows: Sequence[tuple[Any, ...]]) -> set[Any]:
+def months_touched(write: TableWrite, rows: Sequence[tuple[Any, ...]]) -> set[date]:
     """The UTC months a batch's rows fall in (for partitions)."""
     if write.partition_column is None:
         return set()
@@ -92,170 +81,102 @@ def months_touched(write: TableWrite, rows: Sequence[tuple[Any, ...]]) -> set[An
     return {month_of(moment) for moment in moments}
 
 
-async def prepare_partitions(engine: AsyncEngine, payload: NormalisedPayload) -> None:
-    """Create the months a payload needs, in short transactions of their own.
+async def prepare_partitions(engine: AsyncEngine, months: dict[str, set[date]]) -> None:
+    """Create the months each table needs, in short transactions of their own.
 
-    Done before the ingest transaction so partition DDL never waits behind, or holds
-    locks for, a long ingest.
+    Not in the ingest transaction, so partition DDL never holds locks for a long ingest.
     """
-    for table, rows in payload.rows.items():
-        months = months_touched(WRITES[table], rows) if rows else set()
-        if months:
-            await ensure_partitions_exist(engine, table, months)
+    for table, wanted in months.items():
+        if wanted:
+            await ensure_partitions_exist(engine, table, wanted)
 
 
 async def lock_user(conn: AsyncConnection, user_id: int) -> None:
-    """Serialise ingests of one user (overlapping re-sends cannot deadlock).
-
-    The same round trip sets the ingest transaction's settings: the in-batch dedupe
-    sorts the whole batch (4 MB of work_mem spilled 88 MB to disk for 935k points,
-    measured) and JIT only adds compile time to these statements.
-    """
+    """Serialise ingests of one user (overlapping re-sends cannot deadlock)."""
     await conn.execute(
-        text(
-            "SELECT pg_advisory_xact_lock(:cls, :uid), set_config('work_mem', :mem, true), "
-            "set_config('jit', 'off', true)"
-        ),
-        {
-            "cls": INGEST_LOCK_CLASS & 0x7FFF_FFFF,
-            "uid": user_id % 2_147_483_647,
-            "mem": INGEST_WORK_MEM,
-        },
+        text("SELECT pg_advisory_xact_lock(:cls, :uid)"),
+        {"cls": INGEST_LOCK_CLASS & 0x7FFF_FFFF, "uid": user_id % 2_147_483_647},
     )
+
+
+class PayloadWriter:
+    """Writes one payload in ``conn``'s transaction: staging first, upserts at the end.
+
+    With a parse still in progress, :meth:`stage_while_parsing` COPYs rows into staging
+    as they come, so parsing and COPY overlap and at most one drain's worth of rows is in
+    memory; :meth:`finish` upserts everything.
+    """
+
+    def __init__(self, engine: AsyncEngine, conn: AsyncConnection) -> None:
+        self.engine = engine
+        self.conn = conn
+        self.apg: Any = None
+        self.staged: dict[str, Staging] = {}
+        self.months: dict[str, set[date]] = {}
+
+    async def start(self) -> None:
+        """Begin the transaction with its settings.
+
+        Through SQLAlchemy first: its asyncpg adapter sends BEGIN lazily, on the first
+        statement, and the driver-level work after it must be inside that transaction.
+        The dedupe sorts a whole batch (4 MB of work_mem spilled 88 MB to disk for 935k
+        points, measured) and JIT only adds compile time to these statements.
+        """
+        await self.conn.execute(
+            text("SELECT set_config('work_mem', :mem, true), set_config('jit', 'off', true)"),
+            {"mem": INGEST_WORK_MEM},
+        )
+        self.apg = await driver_connection(self.conn)
+
+    async def stage_while_parsing(
+        self, payload: NormalisedPayload, parsing: asyncio.Future[Any]
+    ) -> None:
+        """COPY rows into staging while ``parsing`` fills ``payload``; re-raise its error."""
+        while not parsing.done():
+            await asyncio.wait({parsing}, timeout=DRAIN_POLL_S)
+            await self._drain(payload, minimum=DRAIN_MIN_ROWS)
+        parsing.result()
+
+    async def finish(self, user_id: int, payload: NormalisedPayload) -> WriteResult:
+        """Upsert every table of ``payload`` (staged or not) for ``user_id``."""
+        if self.apg is None:
+            await self.start()
+        await self._drain(payload, minimum=1, staged_only=True)
+        await prepare_partitions(self.engine, self._months_needed(payload))
+        await lock_user(self.conn, user_id)
+        result = WriteResult()
+        for table, rows in payload.rows.items():
+            if table in self.staged:
+                result.by_table[table] = await self.staged[table].upsert(user_id)
+            elif rows:
+                write = WRITES[table]
+                result.by_table[table] = await write_small_or_whole(self.apg, write, user_id, rows)
+        return result
+
+    async def _drain(
+        self, payload: NormalisedPayload, *, minimum: int, staged_only: bool = False
+    ) -> None:
+        for table, rows in payload.rows.items():
+            if len(rows) < minimum or (staged_only and table not in self.staged):
+                continue
+            batch = payload.take(table)
+            write = WRITES[table]
+            self.months.setdefault(table, set()).update(months_touched(write, batch))
+            stage = self.staged.setdefault(table, Staging(self.apg, write))
+            await stage.copy(batch)
+
+    def _months_needed(self, payload: NormalisedPayload) -> dict[str, set[date]]:
+        needed = {table: set(months) for table, months in self.months.items()}
+        for table, rows in payload.rows.items():
+            if rows:
+                needed.setdefault(table, set()).update(months_touched(WRITES[table], rows))
+        return needed
 
 
 async def write_payload(
-    conn: AsyncConnection, user_id: int, payload: NormalisedPayload
+    engine: AsyncEngine, conn: AsyncConnection, user_id: int, payload: NormalisedPayload
 ) -> WriteResult:
-    """Upsert every batch of ``payload`` inside the caller's transaction."""
-    # Through SQLAlchemy first: its asyncpg adapter sends BEGIN lazily, on the first
-    # statement, and the driver-level work below must be inside that transaction.
-    await lock_user(conn, user_id)
-    apg = await driver_connection(conn)
-    result = WriteResult()
-    for table, rows in payload.rows.items():
-        if rows:
-            result.by_table[table] = await _write_table(apg, WRITES[table], user_id, rows)
-    return result
-
-
-def _route_rows(rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Routes carry (lon, lat) pairs; staging takes them as WKT text."""
-    prepared = []
-    for row in rows:
-        pairs = row[1]
-        # A LineString needs two points: a one-point route is stored as a zero-length
-        # line (its times and attributes keep the one real point).
-        if len(pairs) == 1:
-            pairs = [pairs[0], pairs[0]]
-        points = ", ".join(f"{lon!r} {lat!r}" for lon, lat in pairs)
-        prepared.append((row[0], f"SRID=4326;LINESTRING({points})", *row[2:]))
-    return prepared
-
-
-async def _write_table(
-    apg: Any, write: TableWrite, user_id: int, rows: list[tuple[Any, ...]]
-) -> TableCounts:
-    records = _route_rows(rows) if write.table == "workout_routes" else rows
-    await _intern_names(apg, write, records)
-    if len(records) <= UNNEST_MAX_ROWS and _has_scalar_columns_only(write):
-        source, arrays = (
-            _unnest_source(write),
-            [list(column) for column in zip(*records, strict=False)],
-        )
-        inserted, updated = await apg.fetchrow(_upsert_sql(write, source), user_id, *arrays)
-    else:
-        stage = await _copy_to_staging(apg, write, records)
-        inserted, updated = await apg.fetchrow(_upsert_sql(write, f"{stage} AS s"), user_id)
-        await apg.execute(f"DROP TABLE {stage}")
-    return TableCounts(inserted, updated, len(rows) - inserted - updated)
-
-
-def _has_scalar_columns_only(write: TableWrite) -> bool:
-    # unnest() flattens nested arrays, so rows holding arrays always go through COPY.
-    return not any(pg_type.endswith("[]") for pg_type in write.staging_types.values())
-
-
-def _unnest_source(write: TableWrite) -> str:
-    """Small batches arrive as one array parameter per column: no temp table, one statement."""
-    arrays = ", ".join(
-        f"${index}::{pg_type}[]"
-        for index, pg_type in enumerate(write.staging_types.values(), start=2)
-    )
-    names = ", ".join((*write.staging_columns, "ord"))
-    return f"unnest({arrays}) WITH ORDINALITY AS s({names})"
-
-
-async def _copy_to_staging(apg: Any, write: TableWrite, records: list[tuple[Any, ...]]) -> str:
-    """Large batches: binary COPY into a temp table (rows numbered in arrival order)."""
-    stage = f"stage_{write.table}"
-    columns = ", ".join(
-        f"{name} {_staging_type(pg_type)}" for name, pg_type in write.staging_types.items()
-    )
-    await apg.execute(
-        f"CREATE TEMP TABLE {stage} (ord bigint GENERATED ALWAYS AS IDENTITY, {columns}) "
-        "ON COMMIT DROP"
-    )
-    await apg.copy_records_to_table(stage, records=records, columns=list(write.staging_columns))
-    return stage
-
-
-def _staging_type(pg_type: str) -> str:
-    # Byte-order collation: the dedupe sort needs equality, not linguistic order.
-    return 'text COLLATE "C"' if pg_type == "text" else pg_type
-
-
-async def _intern_names(apg: Any, write: TableWrite, records: list[tuple[Any, ...]]) -> None:
-    """Make sure every source and metric name of the batch has its id (one round trip)."""
-    columns = write.staging_columns
-    if "source" not in columns:
-        return
-    # Sorted, so concurrent ingests of new names lock them in the same order.
-    sources = sorted({record[columns.index("source")] for record in records})
-    metrics = (
-        sorted({record[columns.index("metric")] for record in records})
-        if ("metric" in columns)
-        else []
-    )
-    await apg.execute(
-        "WITH new_sources AS (INSERT INTO sources (name) SELECT unnest($1::text[]) "
-        "ON CONFLICT (name) DO NOTHING) "
-        "INSERT INTO metric_types (name) SELECT unnest($2::text[]) ON CONFLICT (name) DO NOTHING",
-        sources,
-        metrics,
-    )
-
-
-def _comparable(expression: str, column: str) -> str:
-    # geography's "=" compares bounding boxes; compare the exact bytes instead.
-    return f"ST_AsBinary({expression})" if column == "geom" else expression
-
-
-def _upsert_sql(write: TableWrite, source: str) -> str:
-    pairs = write.target_columns()
-    targets = ", ".join(name for name, _ in pairs)
-    selects = ", ".join(expression for _, expression in pairs)
-    key = ", ".join(write.key)
-    staging_key = ", ".join(write.staging_key())
-    values = [name for name, _ in pairs if name not in write.key]
-    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in values)
-    current = ", ".join(_comparable(f"t.{name}", name) for name in values)
-    incoming = ", ".join(_comparable(f"EXCLUDED.{name}", name) for name in values)
-    joins = ""
-    if "source" in write.staging_columns:
-        joins += " JOIN sources src ON src.name = s.source"
-    if "metric" in write.staging_columns:
-        joins += " JOIN metric_types mt ON mt.name = s.metric"
-    # ROW(...) so that a single value column still compares as a row.
-    return (
-        f"WITH latest AS (SELECT DISTINCT ON ({staging_key}) * FROM {source} "
-        f"ORDER BY {staging_key}, s.ord DESC), "
-        f"written AS (INSERT INTO {write.table} AS t ({targets}) "
-        f"SELECT {selects} FROM latest s{joins} "
-        f"ON CONFLICT ({key}) DO UPDATE SET {updates}, "
-        "revision = LEAST(t.revision, 32766) + 1 "
-        f"WHERE ROW({current}) IS DISTINCT FROM ROW({incoming}) "
-        "RETURNING (revision = 0) AS is_insert) "
-        "SELECT count(*) FILTER (WHERE is_insert), count(*) FILTER (WHERE NOT is_insert) "
-        "FROM written"
-    )
+    """Upsert a fully parsed ``payload`` inside ``conn``'s transaction."""
+    writer = PayloadWriter(engine, conn)
+    await writer.start()
+    return await writer.finish(user_id, payload)

@@ -30,6 +30,10 @@ class FieldRejected(Exception):  # noqa: N818 - a control-flow signal, not an er
         return f"{record_path}.{self.field}" if self.field else record_path
 
 
+# Source names are interned in a btree-indexed table (an index row holds ~2,700 bytes).
+MAX_SOURCE_CHARS = 500
+
+
 def echo(value: object) -> str:
     """Show a user value in a reason without echoing huge strings."""
     text = repr(value)
@@ -154,6 +158,8 @@ class ItemReader:
         if value is None:
             return ""
         if isinstance(value, str):
+            if len(value) > MAX_SOURCE_CHARS:  # an indexed name: Postgres caps its size
+                raise FieldRejected(self.key(name), f"longer than {MAX_SOURCE_CHARS} characters")
             return value
         raise FieldRejected(self.key(name), f"{type(value).__name__} is not text")
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from health_export.ingest.parsing.dates import parse_date
+from health_export.ingest.parsing.decode import not_an_object_reason
 from health_export.ingest.parsing.errors import PayloadShapeError
 from health_export.ingest.parsing.fields import FieldRejected, ItemReader, is_number
 from health_export.ingest.parsing.hae_workouts import parse_hae_workouts
@@ -32,8 +33,9 @@ _METRIC_FIELDS = ("name", "units", "data")
 _SEXUAL_ACTIVITY_FIXED_KEYS = ("date", "source")
 
 
-def parse_hae(doc: object) -> NormalisedPayload:
-    """Normalise an HAE payload; raise :class:`PayloadShapeError` if the envelope is unusable."""
+def parse_hae(doc: object, into: NormalisedPayload | None = None) -> NormalisedPayload:
+    """Normalise an HAE payload (into ``into`` when given, which a writer may be draining);
+    raise :class:`PayloadShapeError` if the envelope is unusable."""
     if not isinstance(doc, dict):
         raise PayloadShapeError("body is not a JSON object")
     data = doc.get("data")
@@ -41,7 +43,7 @@ def parse_hae(doc: object) -> NormalisedPayload:
         raise PayloadShapeError(
             "'data' object is missing" if data is None else "'data' is not an object"
         )
-    payload = NormalisedPayload()
+    payload = NormalisedPayload() if into is None else into
     payload.ignored.extend(key for key in doc if key != "data")
     for key, section in data.items():
         _parse_section(payload, key, section)
@@ -113,7 +115,7 @@ def _parse_sleep(payload: NormalisedPayload, units: str, points: list[Any], path
     for index, point in enumerate(points):
         point_path = f"{path}[{index}]"
         if not isinstance(point, dict):
-            payload.reject(point_path, "point is not an object")
+            payload.reject(point_path, not_an_object_reason(point))
             continue
         try:
             if "startDate" in point:

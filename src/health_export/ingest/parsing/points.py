@@ -20,6 +20,7 @@ from health_export.catalog.metrics import (
     unit_rule,
 )
 from health_export.ingest.parsing.dates import DateParseError
+from health_export.ingest.parsing.decode import not_an_object_reason
 from health_export.ingest.parsing.fields import (
     DateReader,
     FieldRejected,
@@ -93,7 +94,7 @@ def parse_metric_points(
     for index, point in enumerate(points):
         try:
             if point.__class__ is not dict:
-                raise FieldRejected("", "point is not an object")
+                raise FieldRejected("", not_an_object_reason(point))
             if unit_key is not None:
                 rule = _rule_for_point(metric, unit, point.get(unit_key), unit_key)
                 factor, offset, low, high = rule.factor, rule.offset, rule.low, rule.high

@@ -323,11 +323,12 @@ class StandardPayload(BaseModel):
     medications: list[Medication] = []
 
 
-def parse_standard(doc: object) -> NormalisedPayload:
-    """Normalise a ``health-export/v1`` document; raise :class:`PayloadShapeError` if unusable."""
+def parse_standard(doc: object, into: NormalisedPayload | None = None) -> NormalisedPayload:
+    """Normalise a ``health-export/v1`` document (into ``into`` when given); raise
+    :class:`PayloadShapeError` if unusable."""
     if not isinstance(doc, dict) or doc.get("format") != STANDARD_FORMAT:
         raise PayloadShapeError(f"not a {STANDARD_FORMAT} document")
-    payload = NormalisedPayload()
+    payload = NormalisedPayload() if into is None else into
     for key, section in doc.items():
         parser = _SECTIONS.get(key)
         if key == "format":
