@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -12,16 +14,22 @@ from health_export.admin.router import router as admin_router
 from health_export.auth.router import router as auth_router
 from health_export.auth.state import build_auth_state
 from health_export.core.config import Settings, get_settings
-from health_export.core.db import create_engine, create_sessionmaker
+from health_export.core.db import (
+    create_engine,
+    create_sessionmaker,
+    install_database_error_handlers,
+)
 from health_export.core.errors import install_error_handlers
 from health_export.core.jsonresponse import ORJSONResponse
 from health_export.core.logging import configure_logging, get_logger
-from health_export.core.middleware import RequestContextMiddleware
+from health_export.core.middleware import BodyPace, RequestContextMiddleware
 from health_export.core.redis import create_redis
 from health_export.ingest.lifecycle import start_ingest, stop_ingest
+from health_export.ingest.openapi import install_ingest_openapi
 from health_export.ingest.router import router as ingest_router
 from health_export.ops.metrics import RequestMetrics
 from health_export.ops.router import router as ops_router
+from health_export.samples.router import router as samples_router
 
 log = get_logger("health_export.app")
 
@@ -44,7 +52,7 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
             yield
         finally:
             app.state.shutting_down = True
-            await stop_ingest(app.state, settings.shutdown_grace_seconds)
+            await stop_ingest(app.state, _grace_left_s(app, settings))
             await app.state.auth.aclose()
             if redis is not None:
                 await redis.aclose()
@@ -52,6 +60,26 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
             log.info("shutdown")
 
     return lifespan
+
+
+def _grace_left_s(app: FastAPI, settings: Settings) -> float:
+    """What is left of the grace period `serve` started at SIGTERM (all of it otherwise)."""
+    deadline: float | None = getattr(app.state, "shutdown_deadline", None)
+    if deadline is None:
+        return settings.shutdown_grace_seconds
+    return max(0.0, deadline - time.monotonic())
+
+
+_PROBLEM = {"content": {"application/problem+json": {"schema": {"type": "object"}}}}
+# Answers any authenticated route can give, whatever it does (documented in OpenAPI).
+_PROTECTED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid API key", **_PROBLEM},
+    403: {"description": "The key lacks the route's scope", **_PROBLEM},
+    408: {"description": "The request body stopped arriving", **_PROBLEM},
+    422: {"description": "The request did not validate", **_PROBLEM},
+    429: {"description": "Rate limited; retry after Retry-After", **_PROBLEM},
+    503: {"description": "Database unavailable; retry after Retry-After", **_PROBLEM},
+}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -76,9 +104,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    install_database_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, body_pace=BodyPace())
     app.include_router(ops_router)
-    app.include_router(auth_router)
-    app.include_router(admin_router)
-    app.include_router(ingest_router)
+    app.include_router(auth_router, responses=_PROTECTED_RESPONSES)
+    app.include_router(admin_router, responses=_PROTECTED_RESPONSES)
+    app.include_router(ingest_router, responses=_PROTECTED_RESPONSES)
+    app.include_router(samples_router, responses=_PROTECTED_RESPONSES)
+    install_ingest_openapi(app)
     return app

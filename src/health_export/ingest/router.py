@@ -16,6 +16,7 @@ from health_export.core.errors import NotFound, ServiceUnavailable
 from health_export.core.jsonresponse import ORJSONResponse
 from health_export.ingest import service
 from health_export.ingest.body import check_content_type, read_body
+from health_export.ingest.openapi import REQUEST_BODY_SCHEMA
 from health_export.ingest.schemas import IngestAccepted, IngestionStatus, IngestResult
 from health_export.ingest.status import ingestion_status
 
@@ -33,7 +34,7 @@ AUTOMATION_HEADERS = (
 _PAYLOAD_DOC: dict[str, Any] = {
     "content": {
         "application/json": {
-            "schema": {"type": "object"},
+            "schema": REQUEST_BODY_SCHEMA,
             "examples": {
                 "health_auto_export": {
                     "summary": "Health Auto Export (REST API automation)",
