@@ -8,7 +8,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
 PYTHON ?= python3
 VENV_STAMP := .venv/.synced
 
-.PHONY: help install run test test-fast lint format bench clean
+.PHONY: help install run test test-reliability test-fast lint format bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,9 +26,13 @@ run: install ## start the server on HOST:PORT (from the environment or .env)
 	@exec .venv/bin/health-export serve
 
 test: install ## run the whole test suite against real PostgreSQL/PostGIS and Redis
-	@.venv/bin/pytest -n 2 --dist loadfile -m "not faults" $(PYTEST_ARGS)
-	@# Fault tests stop and start the shared PostgreSQL/Redis, so they run alone, after.
-	@.venv/bin/pytest -m faults -p no:xdist $(PYTEST_ARGS)
+	@.venv/bin/pytest -n 2 --dist loadfile -m "not faults and not reliability_long" $(PYTEST_ARGS)
+	@# Fault and reliability tests start their own PostgreSQL and Redis (never the shared
+	@# ones) and kill them; they run alone, after, so their timings are not disturbed.
+	@.venv/bin/pytest -m "faults and not reliability_long" -p no:xdist $(PYTEST_ARGS)
+
+test-reliability: install ## the reliability suite with its long soak/fuzz variants (docs/reliability.md)
+	@.venv/bin/pytest -p no:xdist tests/reliability tests/faults $(PYTEST_ARGS)
 
 lint: $(VENV_STAMP) ## ruff (lint + format check) and mypy --strict
 	@.venv/bin/ruff check src tests bench
@@ -39,8 +43,8 @@ format: $(VENV_STAMP) ## apply ruff's formatting and safe fixes
 	@.venv/bin/ruff check --fix src tests bench
 	@.venv/bin/ruff format src tests bench
 
-bench: install ## run the benchmarks and write bench/README.md
-	@.venv/bin/python -m bench
+bench: install ## run the benchmarks (a few minutes) and write their figures to bench/README.md
+	@.venv/bin/python -m bench $(BENCH_ARGS)
 
 clean: ## remove the virtual environment and caches
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

@@ -80,6 +80,28 @@ async def measure(requests: int) -> list[float]:
     return timings[50:]  # the first requests warm the pool, the script cache and the key cache
 
 
+def bench_section(*, quick: bool = False) -> tuple[str, str]:
+    """(marker name, markdown) of this benchmark for bench/README.md."""
+    timings = asyncio.run(measure(500 if quick else 5000))
+    p50, p99 = statistics.median(timings), _quantile(timings, 0.99)
+    body = f"""## Authentication overhead
+
+`bench/auth_overhead.py` times the `require_scope` dependency itself (header parse, format
+check, key cache or database lookup, Redis rate-limit Lua script, last-used note) inside the
+real app with real PostgreSQL and Redis, over in-process HTTP, with one valid `token` key
+(the first 50 requests are warm-up and discarded). Target: < 2 ms p99.
+
+| requests | p50 | p99 | max |
+|---|---|---|---|
+| {len(timings)} | {p50:.3f} ms | {p99:.3f} ms | {max(timings):.3f} ms |
+
+Most requests hit the 1-second key cache. Once a second a lookup goes to the database (its
+own short session), and those lookups make up the tail. The Redis script round trip
+(~0.15 ms) is most of the median.
+"""
+    return "auth", body
+
+
 def main() -> None:
     """Measure and print the overhead."""
     requests = int(sys.argv[1]) if len(sys.argv) > 1 else 5000

@@ -99,8 +99,14 @@ class Server:
             "RATE_LIMIT_KEY_PREFIX": f"bench:{uuid.uuid4().hex}:",
             "ENVIRONMENT": "bench",
         }
-        command_line = [str(REPO / ".venv/bin/health-export"), "serve", "--port", str(self.port),
-                        "--workers", str(self.workers)]
+        command_line = [
+            str(REPO / ".venv/bin/health-export"),
+            "serve",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
         self.process = subprocess.Popen(  # noqa: S603 - our own console script
             command_line, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )

@@ -12,7 +12,7 @@ import asyncio
 import random
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -21,10 +21,9 @@ import httpx
 import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from bench.harness import Server, bench_engine, fresh_database, new_key, quantile
 from tests.fixtures import payloads
 
+from bench.harness import Server, bench_engine, fresh_database, new_key, quantile
 from health_export.ingest.service import parse_body
 
 DATABASE = "health_export_bench_ingest"
@@ -32,8 +31,18 @@ BULK_POINTS = 935_000
 SMALL_SYNC_CLIENTS = 16
 SMALL_SYNC_SECONDS = 30.0
 SMALL_SYNC_METRICS = payloads.BENCHMARK_METRICS[:5]
-_VALUE_COLUMNS = ("end_at", "utc_offset_min", "unit", "qty", "min", "avg", "max", "systolic",
-                  "diastolic", "attrs")
+_VALUE_COLUMNS = (
+    "end_at",
+    "utc_offset_min",
+    "unit",
+    "qty",
+    "min",
+    "avg",
+    "max",
+    "systolic",
+    "diastolic",
+    "attrs",
+)
 
 
 def bulk_document(points: int, year: int) -> dict[str, Any]:
@@ -53,7 +62,9 @@ def reordered(value: Any, rng: random.Random) -> Any:
     return value
 
 
-async def post_until_stored(http: httpx.AsyncClient, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+async def post_until_stored(
+    http: httpx.AsyncClient, headers: dict[str, str], body: bytes
+) -> dict[str, Any]:
     """POST and, on 202, follow the status URL until the rows are committed."""
     response = await http.post("/api/v1/ingest", content=body, headers=headers, timeout=600)
     if response.status_code == 200:
@@ -73,9 +84,15 @@ async def post_until_stored(http: httpx.AsyncClient, headers: dict[str, str], bo
 async def row_versions(engine: AsyncEngine, user_id: int) -> tuple[int, int]:
     """(rows, sum of xmin) of a user's metric samples: unchanged when nothing was rewritten."""
     async with engine.connect() as conn:
-        row = (await conn.execute(text(
-            "SELECT count(*), coalesce(sum(xmin::text::bigint), 0) FROM metric_samples "
-            "WHERE user_id = :u"), {"u": user_id})).one()
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT count(*), coalesce(sum(xmin::text::bigint), 0) FROM metric_samples "
+                    "WHERE user_id = :u"
+                ),
+                {"u": user_id},
+            )
+        ).one()
     return int(row[0]), int(row[1])
 
 
@@ -90,8 +107,9 @@ class BulkRun:
     resend_rewritten: bool = False
 
 
-async def bulk(database_url: str, engine: AsyncEngine, points: int, year: int, *,
-               resend: bool) -> BulkRun:
+async def bulk(
+    database_url: str, engine: AsyncEngine, points: int, year: int, *, resend: bool
+) -> BulkRun:
     """POST one bulk payload to a fresh server; optionally re-send it in another key order."""
     doc = bulk_document(points, year)
     body = orjson.dumps(doc)
@@ -140,11 +158,17 @@ async def _copy_and_upsert(engine: AsyncEngine, records: list[tuple[Any, ...]]) 
         await conn.execute(text("SELECT 1"))
         raw = await conn.get_raw_connection()
         apg: Any = raw.driver_connection
-        await apg.set_type_codec("jsonb", encoder=lambda v: b"\x01" + orjson.dumps(v),
-                                 decoder=lambda b: orjson.loads(b[1:]), schema="pg_catalog",
-                                 format="binary")
+        await apg.set_type_codec(
+            "jsonb",
+            encoder=lambda v: b"\x01" + orjson.dumps(v),
+            decoder=lambda b: orjson.loads(b[1:]),
+            schema="pg_catalog",
+            format="binary",
+        )
         started = time.perf_counter()
-        await apg.execute("CREATE TEMP TABLE stage (LIKE metric_samples INCLUDING DEFAULTS) ON COMMIT DROP")
+        await apg.execute(
+            "CREATE TEMP TABLE stage (LIKE metric_samples INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
         await apg.copy_records_to_table("stage", records=records, columns=list(columns))
         await apg.execute(
             f"INSERT INTO metric_samples AS t ({', '.join(columns)}) "  # noqa: S608
@@ -173,14 +197,18 @@ class SmallSyncs:
 async def _client_bodies(client: int, count: int, year: int) -> list[bytes]:
     base = payloads.START.replace(year=year) + timedelta(days=client)
     return [
-        orjson.dumps(payloads.hae_metrics(SMALL_SYNC_METRICS, count=20, seed=index,
-                                          start=base + timedelta(minutes=20 * index)))
+        orjson.dumps(
+            payloads.hae_metrics(
+                SMALL_SYNC_METRICS, count=20, seed=index, start=base + timedelta(minutes=20 * index)
+            )
+        )
         for index in range(count)
     ]
 
 
-async def small_syncs(server: Server, engine: AsyncEngine, year: int,
-                      keep_going: Callable[[float], bool]) -> SmallSyncs:
+async def small_syncs(
+    server: Server, engine: AsyncEngine, year: int, keep_going: Callable[[float], bool]
+) -> SmallSyncs:
     """16 phones posting 100-point payloads (5 metrics × 20 minutes) back to back."""
     keys = [await new_key(engine) for _ in range(SMALL_SYNC_CLIENTS)]
     bodies = [await _client_bodies(i, 3000, year) for i in range(SMALL_SYNC_CLIENTS)]
@@ -218,13 +246,13 @@ async def mixed(database_url: str, engine: AsyncEngine, year: int) -> SmallSyncs
 
         async def one_bulk() -> None:
             async with httpx.AsyncClient(base_url=server.url) as http:
-                await post_until_stored(http, {**key.headers,
-                                               "Content-Type": "application/json"}, body)
+                await post_until_stored(
+                    http, {**key.headers, "Content-Type": "application/json"}, body
+                )
             bulk_done.set()
 
         bulk_task = asyncio.create_task(one_bulk())
-        syncs = await small_syncs(server, engine, year + 1,
-                                  lambda elapsed: not bulk_done.is_set())
+        syncs = await small_syncs(server, engine, year + 1, lambda elapsed: not bulk_done.is_set())
         await bulk_task
     return syncs
 
@@ -236,9 +264,15 @@ async def run_once(database_url: str, engine: AsyncEngine, run: int, quick: bool
     bulk_points = 100_000 if quick else BULK_POINTS
     big = await bulk(database_url, engine, bulk_points, year, resend=True)
     first, again = await baseline(engine, bulk_points, year)
-    figures.update(bulk_s=big.seconds, bulk_rss_mb=big.peak_rss_mb, baseline_s=first,
-                   resend_s=big.resend_seconds, resend_baseline_s=again,
-                   resend_rewritten=big.resend_rewritten, points=bulk_points)
+    figures.update(
+        bulk_s=big.seconds,
+        bulk_rss_mb=big.peak_rss_mb,
+        baseline_s=first,
+        resend_s=big.resend_seconds,
+        resend_baseline_s=again,
+        resend_rewritten=big.resend_rewritten,
+        points=bulk_points,
+    )
     for points in (10_000, 100_000):
         scaled = await bulk(database_url, engine, points, year + 2, resend=False)
         figures[f"scale_{points}_s"] = scaled.seconds
@@ -247,12 +281,19 @@ async def run_once(database_url: str, engine: AsyncEngine, run: int, quick: bool
     seconds = 5.0 if quick else SMALL_SYNC_SECONDS
     with Server(database_url, workers=2) as server:
         syncs = await small_syncs(server, engine, year + 3, lambda elapsed: elapsed < seconds)
-    figures.update(small_rps=syncs.rate, small_p50_ms=quantile(syncs.latencies_ms, 0.5),
-                   small_p99_ms=quantile(syncs.latencies_ms, 0.99), small_errors=syncs.errors)
+    figures.update(
+        small_rps=syncs.rate,
+        small_p50_ms=quantile(syncs.latencies_ms, 0.5),
+        small_p99_ms=quantile(syncs.latencies_ms, 0.99),
+        small_errors=syncs.errors,
+    )
     if not quick:
         during = await mixed(database_url, engine, year + 4)
-        figures.update(mixed_p99_ms=quantile(during.latencies_ms, 0.99),
-                       mixed_errors=during.errors, mixed_requests=len(during.latencies_ms))
+        figures.update(
+            mixed_p99_ms=quantile(during.latencies_ms, 0.99),
+            mixed_errors=during.errors,
+            mixed_requests=len(during.latencies_ms),
+        )
     return figures
 
 
@@ -299,3 +340,75 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+TARGETS = {
+    "ratio": 1.5,
+    "points_per_s": 80_000,
+    "rss_mb": 500,
+    "small_rps": 100,
+    "small_p99_ms": 300,
+    "mixed_p99_ms": 1000,
+    "scaling": 1.3,
+}
+
+
+def render(figures: dict[str, Any], machine: str, runs: int) -> str:
+    """The ingest section of bench/README.md (medians of ``runs`` runs)."""
+    points = figures["points"]
+    bulk_s = figures["bulk_s"]
+    ratio = bulk_s / figures["baseline_s"]
+    resend_ratio = figures["resend_s"] / figures["resend_baseline_s"]
+    per_point = {n: figures[f"scale_{n}_s"] / n for n in (10_000, 100_000, points)}
+    scaling = per_point[points] / per_point[100_000]
+    rows = [
+        ("Bulk: seconds to the 200, every row committed", f"{bulk_s:.2f} s", ""),
+        ("Bulk: points per second", f"{points / bulk_s:,.0f}", f"≥ {TARGETS['points_per_s']:,}"),
+        ("Bulk: baseline (bare COPY + upsert, same rows)", f"{figures['baseline_s']:.2f} s", ""),
+        ("Bulk: ingest / baseline", f"{ratio:.2f}", f"≤ {TARGETS['ratio']}"),
+        (
+            "Bulk: peak server RSS (VmHWM)",
+            f"{figures['bulk_rss_mb']:.0f} MB",
+            f"≤ {TARGETS['rss_mb']} MB",
+        ),
+        ("Re-send, other key order: seconds", f"{figures['resend_s']:.2f} s", ""),
+        ("Re-send: baseline upsert of unchanged rows", f"{figures['resend_baseline_s']:.2f} s", ""),
+        ("Re-send / baseline", f"{resend_ratio:.2f}", f"≤ {TARGETS['ratio']}"),
+        ("Re-send rewrote rows (xmin changed)", str(figures["resend_rewritten"]), "False"),
+        (
+            "Small syncs: requests/s (16 clients, 100 points)",
+            f"{figures['small_rps']:.0f}",
+            f"≥ {TARGETS['small_rps']}",
+        ),
+        (
+            "Small syncs: p50 / p99",
+            f"{figures['small_p50_ms']:.0f} / {figures['small_p99_ms']:.0f} ms",
+            f"p99 ≤ {TARGETS['small_p99_ms']} ms",
+        ),
+        ("Small syncs: errors", f"{figures['small_errors']:.0f}", "0"),
+    ]
+    if "mixed_p99_ms" in figures:
+        rows += [
+            (
+                "Mixed: small-sync p99 during a bulk ingest",
+                f"{figures['mixed_p99_ms']:.0f} ms",
+                f"≤ {TARGETS['mixed_p99_ms']} ms",
+            ),
+            ("Mixed: errors", f"{figures['mixed_errors']:.0f}", "0"),
+        ]
+    rows += [
+        (
+            f"Scaling: µs per point at 10k / 100k / {points // 1000}k",
+            " / ".join(f"{v * 1e6:.2f}" for v in per_point.values()),
+            "",
+        ),
+        ("Scaling: per point at full size / at 100k", f"{scaling:.2f}", f"≤ {TARGETS['scaling']}"),
+    ]
+    table = "\n".join(f"| {name} | {value} | {target} |" for name, value, target in rows)
+    return (
+        "## Ingest\n\n"
+        f"Measured {machine}; median of {runs} runs of `make bench` "
+        "(`python -m bench`), real server (`health-export serve`, production settings, "
+        "loopback), real PostgreSQL 15.\n\n"
+        "| Figure | Measured | Target |\n|---|---|---|\n" + table + "\n"
+    )

@@ -5,12 +5,18 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from typing import Annotated
+import time
+from types import FrameType
+from typing import Annotated, Any
 
 import typer
 
 from health_export.auth.commands import bootstrap, keys_app, users_app
 from health_export.core.config import ConfigError, Settings, load_settings
+
+# After SIGTERM, /ready and new ingests answer 503 this long while the listener stays open,
+# so a load balancer or proxy stops sending before connections close (part of the grace).
+SHUTDOWN_DRAIN_S = 1.0
 
 app = typer.Typer(
     help="health-export: a self-hosted home for Apple Health data.", no_args_is_help=True
@@ -39,20 +45,71 @@ def serve(
     if worker_count > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Workers share their metrics through files in this directory (see ops/metrics.py).
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="health-export-metrics-")
-    uvicorn.run(
-        "health_export.asgi:app",
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=worker_count,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        proxy_headers=True,
-        access_log=False,
-        log_config=None,
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
-        timeout_keep_alive=75,
-    )
+    drain_s = min(SHUTDOWN_DRAIN_S, settings.shutdown_grace_seconds)
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "lifespan": "on",
+        "proxy_headers": True,
+        "access_log": False,
+        "log_config": None,
+        # The drain is part of the grace period; uvicorn gets what is left of it.
+        "timeout_graceful_shutdown": max(1, int(settings.shutdown_grace_seconds - drain_s)),
+        "timeout_keep_alive": 75,
+    }
+    if worker_count > 1:
+        # Each worker process runs uvicorn's own server (no drain before it stops).
+        uvicorn.run("health_export.asgi:app", workers=worker_count, **options)
+        return
+    from health_export.asgi import app as asgi_app
+
+    server = DrainingServer(uvicorn.Config(asgi_app, **options), asgi_app.state, settings)
+    server.run()
+    if not server.started:
+        raise typer.Exit(3)
+
+
+def _draining_server_class() -> type[Any]:
+    import uvicorn
+
+    class _DrainingServer(uvicorn.Server):
+        """uvicorn's server, except that SIGTERM first drains: readiness fails at once.
+
+        The app answers 503 on /ready and on new ingests for SHUTDOWN_DRAIN_S while
+        it still accepts connections, then uvicorn's own graceful shutdown runs.
+        """
+
+        def __init__(self, config: Any, app_state: Any, settings: Settings) -> None:
+            super().__init__(config)
+            self._app_state = app_state
+            self._settings = settings
+            self._exit_at: float | None = None
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if self._exit_at is not None or self.should_exit:
+                super().handle_exit(sig, frame)  # a second signal: stop draining now
+                return
+            now = time.monotonic()
+            self._app_state.shutting_down = True
+            self._app_state.shutdown_deadline = now + self._settings.shutdown_grace_seconds
+            drain_s = min(SHUTDOWN_DRAIN_S, self._settings.shutdown_grace_seconds)
+            self._exit_at = now + drain_s
+            self._captured_signals.append(sig)
+
+        async def on_tick(self, counter: int) -> bool:
+            if self._exit_at is not None and time.monotonic() >= self._exit_at:
+                self.should_exit = True
+            should_exit: bool = await super().on_tick(counter)
+            return should_exit
+
+    return _DrainingServer
+
+
+def DrainingServer(config: Any, app_state: Any, settings: Settings) -> Any:  # noqa: N802
+    """A uvicorn server that drains on SIGTERM (uvicorn is imported only to serve)."""
+    return _draining_server_class()(config, app_state, settings)
 
 
 @app.command()

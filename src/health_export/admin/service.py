@@ -63,11 +63,13 @@ async def list_audit_events(
     events = await auth_repository.list_audit_events(
         session, filters=filters, limit=min(limit, MAX_AUDIT_EVENTS)
     )
+    # The filter may name a user that does not exist: it stays in the details only.
+    target = user_id if user_id is not None and await session.get(User, user_id) else None
     await record_audit(
         session,
         action="admin.audit.read",
         actor=actor,
-        target_user_id=user_id,
+        target_user_id=target,
         details={k: str(v) for k, v in filters.items() if v is not None},
         origin=origin,
     )

@@ -150,6 +150,11 @@ class RateLimiter:
             self._maybe_probe()
         return self._memory.hit(name, window_ms)
 
+    def probe_soon(self) -> None:
+        """While in fallback, check in the background whether Redis is back."""
+        if self._in_fallback:
+            self._maybe_probe()
+
     def _enter_fallback(self, exc: BaseException) -> None:
         self._in_fallback = True
         self._last_probe = time.monotonic()

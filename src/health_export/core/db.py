@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
-from fastapi import Depends, Request
-from sqlalchemy import MetaData
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from fastapi import Depends, FastAPI, Request
+from sqlalchemy import MetaData, event
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,9 +19,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.util import await_
+from starlette.responses import Response
 
 from health_export.core.config import Settings
-from health_export.core.errors import ServiceUnavailable
+from health_export.core.errors import AppError, ServiceUnavailable, Unprocessable, problem_response
+from health_export.core.logging import get_logger
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -31,6 +35,7 @@ NAMING_CONVENTION = {
 }
 
 T = TypeVar("T")
+log = get_logger("health_export.db")
 
 
 class Base(DeclarativeBase):
@@ -39,20 +44,49 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# A pooled connection must answer this fast when lent out, else it is replaced.
+CHECKOUT_PING_TIMEOUT_S = 1.0
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """An asyncpg engine with the configured pool."""
-    return create_async_engine(
+    engine = create_async_engine(
         settings.async_database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout_seconds,
-        pool_pre_ping=True,
+        # Not pool_pre_ping: its ping has no timeout, so a hung server hangs every request.
+        pool_pre_ping=False,
         pool_recycle=1800,
         connect_args={
             "timeout": settings.database_connect_timeout_seconds,
             "server_settings": {"application_name": settings.app_name},
         },
     )
+    event.listen(engine.sync_engine, "checkout", _ping_on_checkout)
+    return engine
+
+
+def _ping_on_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """Ping a connection as it is lent out, within a bound (runs in SQLAlchemy's greenlet)."""
+    try:
+        await_(_bounded_ping(dbapi_connection.driver_connection))
+    except Exception as exc:
+        # The pool drops this connection and opens another (bounded by the connect timeout).
+        raise DisconnectionError(f"ping failed: {type(exc).__name__}") from exc
+
+
+async def _bounded_ping(driver: Any) -> None:
+    ping = asyncio.ensure_future(driver.fetchrow(";"))
+    done, _ = await asyncio.wait({ping}, timeout=CHECKOUT_PING_TIMEOUT_S)
+    if ping in done:
+        ping.result()
+        return
+    # Waiting for a cancelled query to unwind would wait for the hung server; drop the
+    # connection under it instead (the pending query then fails at once).
+    driver.terminate()
+    ping.cancel()
+    raise TimeoutError("the database did not answer a ping")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -100,18 +134,56 @@ async def with_transient_retry(
     attempts: int = 4,
     first_delay_s: float = 0.1,
     max_delay_s: float = 5.0,
+    budget_s: float = 3.0,
 ) -> T:
-    """Run ``operation``, retrying database-unavailable failures with exponential backoff."""
+    """Run ``operation``, retrying database-unavailable failures with exponential backoff.
+
+    No retry starts after ``budget_s`` (a client waiting for its answer must get its 503
+    within seconds), and a pool timeout is not retried: it has already waited its turn.
+    """
     delay = first_delay_s
+    started = time.monotonic()
     for attempt in range(1, attempts + 1):
         try:
             return await operation()
         except Exception as exc:
             if not is_database_unavailable(exc) or attempt == attempts:
                 raise
+            if isinstance(exc, PoolTimeoutError):
+                raise
+            if time.monotonic() - started + delay > budget_s:
+                raise
             await asyncio.sleep(delay)
             delay = min(delay * 2, max_delay_s)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    orig = getattr(exc, "orig", exc)
+    state = getattr(orig, "sqlstate", None) or getattr(
+        getattr(orig, "__cause__", None), "sqlstate", None
+    )
+    return state if isinstance(state, str) else None
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    """A database error no code handled: 503 when it is down, 422 for unstorable data."""
+    if is_database_unavailable(exc):
+        error: AppError = ServiceUnavailable("the database is unavailable; retry later")
+    elif (_sqlstate(exc) or "")[:2] in ("22", "54"):  # data exception, program limit
+        # Never the database's message: it may quote the offending value.
+        error = Unprocessable("a value in the request cannot be stored")
+    else:
+        raise exc
+    log.warning("database_error_answered", status=error.status, exc_type=type(exc).__name__)
+    return problem_response(request, error.status, error.detail, headers=error.headers)
+
+
+def install_database_error_handlers(app: FastAPI) -> None:
+    """Turn database failures that escape the services into 503/422, never a 500."""
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(asyncpg.PostgresError, _database_error)
+    app.add_exception_handler(asyncpg.exceptions.InterfaceError, _database_error)
 
 
 def _sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:

@@ -77,6 +77,18 @@ class ServiceUnavailable(AppError):
         super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
 
 
+class BodyReadTimeout(StarletteHTTPException):
+    """The client stopped sending its body, or sends it too slowly (408).
+
+    An HTTPException, not an AppError: FastAPI turns any other exception raised while it
+    reads a body into a 400, but re-raises HTTPExceptions untouched.
+    """
+
+    def __init__(self, detail: str) -> None:
+        # The rest of the body is never read: the connection cannot be reused.
+        super().__init__(408, detail, headers={"Connection": "close"})
+
+
 _TITLES = {
     400: "Bad Request",
     401: "Unauthorized",

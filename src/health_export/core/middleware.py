@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from health_export.core.errors import BodyReadTimeout
 from health_export.core.logging import get_logger
 from health_export.ops.metrics import RequestMetrics
 
@@ -37,12 +40,27 @@ def _route_template(scope: Scope) -> str:
     return path if isinstance(path, str) else "<unmatched>"
 
 
+@dataclass(frozen=True, slots=True)
+class BodyPace:
+    """How a request body must keep arriving (uvicorn itself waits for it forever)."""
+
+    idle_timeout_s: float = 10.0
+    min_bytes_per_s: int = 100
+    rate_grace_s: float = 3.0
+
+
 class RequestContextMiddleware:
     """Give every request an id, log one access line for it, and never leak a traceback."""
 
-    def __init__(self, app: ASGIApp, metrics: RequestMetrics | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: RequestMetrics | None = None,
+        body_pace: BodyPace | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.body_pace = body_pace or BodyPace()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""
@@ -53,7 +71,7 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
-        exchange = _Exchange(request_id)
+        exchange = _Exchange(request_id, self.body_pace)
         try:
             await self.app(scope, exchange.wrap_receive(receive), exchange.wrap_send(send))
         except Exception as exc:  # the last line of defence: log it, answer 500
@@ -86,22 +104,42 @@ class RequestContextMiddleware:
 class _Exchange:
     """What one request sent and received, counted on the way through."""
 
-    def __init__(self, request_id: str) -> None:
+    def __init__(self, request_id: str, pace: BodyPace) -> None:
         self.request_id = request_id
+        self.pace = pace
         self.started_at = time.perf_counter()
         self.status: int | None = None
         self.started = False
+        self.body_done = False
         self.bytes_in = 0
         self.bytes_out = 0
 
     def wrap_receive(self, receive: Receive) -> Receive:
         async def counted_receive() -> Message:
-            message = await receive()
+            if self.body_done:  # only http.disconnect can come now: wait as long as it takes
+                return await receive()
+            try:
+                async with asyncio.timeout(self.pace.idle_timeout_s):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyReadTimeout("the request body stopped arriving") from None
             if message["type"] == "http.request":
                 self.bytes_in += len(message.get("body", b""))
+                self.body_done = not message.get("more_body", False)
+                if not self.body_done:
+                    self._check_rate()
+            else:
+                self.body_done = True
             return message
 
         return counted_receive
+
+    def _check_rate(self) -> None:
+        elapsed_s = time.perf_counter() - self.started_at
+        if elapsed_s < self.pace.rate_grace_s:
+            return
+        if self.bytes_in < self.pace.min_bytes_per_s * elapsed_s:
+            raise BodyReadTimeout("the request body arrives too slowly")
 
     def wrap_send(self, send: Send) -> Send:
         async def send_with_request_id(message: Message) -> None:

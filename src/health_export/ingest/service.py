@@ -67,6 +67,8 @@ def parse_body(data: bytes, into: NormalisedPayload | None = None) -> Normalised
         except orjson.JSONDecodeError as exc:
             reason = str(exc).split(":", 1)[0][:120]
             raise RejectedPayload(BadRequest(f"the body is not valid JSON ({reason})")) from None
+        except RecursionError:  # nesting deeper than any real payload (a hostile body)
+            raise RejectedPayload(BadRequest("the body is nested too deeply")) from None
         try:
             return parse_payload(document, into)
         except PayloadShapeError as exc:

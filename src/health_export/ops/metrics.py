@@ -47,6 +47,18 @@ class RequestMetrics:
             registry=self.registry,
             multiprocess_mode="max",
         )
+        self.db_pool_checked_out = Gauge(
+            "db_pool_connections_checked_out",
+            "Database connections lent out by this process's pool right now.",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self.db_pool_open = Gauge(
+            "db_pool_connections_open",
+            "Database connections this process's pool holds (lent out or idle).",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
         self.ingest_points = Counter(
             "ingest_points_total",
             "Points received by ingest, by outcome.",
@@ -59,6 +71,15 @@ class RequestMetrics:
         labels = (method, route, str(status))
         self.requests.labels(*labels).inc()
         self.latency.labels(*labels).observe(duration_s)
+
+    def observe_pool(self, pool: object) -> None:
+        """Record the pool's connections now (QueuePool; other pools are skipped)."""
+        checked_out = getattr(pool, "checkedout", None)
+        checked_in = getattr(pool, "checkedin", None)
+        if callable(checked_out) and callable(checked_in):
+            lent, idle = int(checked_out()), int(checked_in())
+            self.db_pool_checked_out.set(lent)
+            self.db_pool_open.set(lent + idle)
 
     def count_ingest(self, answer: dict[str, object]) -> None:
         """Count the points of one ingest answer by outcome."""

@@ -45,5 +45,8 @@ async def metrics(request: Request) -> Response:
             raise Unauthorized(
                 "a metrics token is required", headers={"WWW-Authenticate": "Bearer"}
             )
+    engine = getattr(request.app.state, "engine", None)
+    if engine is not None:
+        request.app.state.metrics.observe_pool(engine.pool)
     body, content_type = request.app.state.metrics.exposition()
     return Response(body, media_type=content_type)

@@ -42,6 +42,8 @@ async def readiness(state: Any) -> dict[str, Any]:
         redis = "ok" if await redis_is_up(state.redis) else "unavailable"
         limiter = getattr(getattr(state, "auth", None), "limiter", None)
         if limiter is not None and limiter.is_degraded:  # until it is back on Redis
+            # Without authenticated traffic nothing else would notice Redis is back.
+            limiter.probe_soon()
             redis = "unavailable"
     if database != "ok":
         reason = "database unreachable" if database == "unavailable" else "migrations not at head"

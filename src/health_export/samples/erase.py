@@ -1,0 +1,40 @@
+"""The owner's right to erase: delete a user's data in a range, raw bodies included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from health_export.samples import data_repository
+from health_export.samples.params import TimeRange
+from health_export.samples.repository import driver
+
+ERASE_TYPES = tuple(data_repository.ERASE_TABLES)
+
+
+async def erase(
+    session: AsyncSession, user_id: int, span: TimeRange, types: tuple[str, ...]
+) -> dict[str, int]:
+    """Delete the user's rows of ``types`` in ``span``; rows deleted per table."""
+    apg = await driver(session)
+    deleted: dict[str, int] = {}
+    for kind in types:
+        for table in data_repository.ERASE_TABLES[kind]:
+            deleted[table] = await data_repository.erase(
+                apg, table, user_id, span.lower, span.upper
+            )
+    return deleted
+
+
+def erase_answer(
+    user_id: int, span: TimeRange, types: tuple[str, ...], deleted: dict[str, int]
+) -> dict[str, Any]:
+    """What the DELETE answers (and the audit event records)."""
+    return {
+        "user_id": user_id,
+        **span.as_dict(),
+        "types": list(types),
+        "deleted": deleted,
+        "total": sum(deleted.values()),
+    }

@@ -1,0 +1,203 @@
+"""SQL of the metric reads: list, raw pages, time-bucketed series, daily activity.
+
+Queries run on the asyncpg connection under the request's session (one round trip,
+no ORM rows). jsonb columns are read as text and passed through untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+Record = Any  # asyncpg.Record (asyncpg ships no type hints)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesQuery:
+    """What one series read asks for, resolved to ids and SQL fragments by the service."""
+
+    user_id: int
+    metric_id: int
+    lower: datetime
+    upper: datetime
+    bucket: str
+    value_sql: str
+    dedupe: bool
+    daily: bool
+    zone: str | None = None
+    source_id: int | None = None
+
+
+async def driver(session: AsyncSession) -> Any:
+    """The asyncpg connection under ``session`` (inside its transaction)."""
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection
+
+
+async def metric_ids(session: AsyncSession, names: Sequence[str]) -> dict[str, int]:
+    """Interned ids of the metric ``names`` that exist."""
+    apg = await driver(session)
+    rows = await apg.fetch("SELECT name, id FROM metric_types WHERE name = ANY($1)", list(names))
+    return {row["name"]: row["id"] for row in rows}
+
+
+async def source_id(session: AsyncSession, name: str) -> int | None:
+    """The interned id of a source name, if it was ever stored."""
+    apg = await driver(session)
+    value: int | None = await apg.fetchval("SELECT id FROM sources WHERE name = $1", name)
+    return value
+
+
+async def has_samples(session: AsyncSession, user_id: int, metric_id: int) -> bool:
+    """Whether the user has at least one sample of the metric."""
+    apg = await driver(session)
+    found: bool = await apg.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM metric_samples WHERE user_id = $1 AND metric_id = $2)",
+        user_id,
+        metric_id,
+    )
+    return found
+
+
+_LIST_METRICS = """
+WITH per_source AS (
+    SELECT metric_id, source_id, min(unit) AS unit, count(*) AS n,
+           min(start_at) AS first_at, max(start_at) AS last_at
+    FROM metric_samples WHERE user_id = $1 GROUP BY metric_id, source_id)
+SELECT mt.name, min(p.unit) AS unit, sum(p.n)::bigint AS count,
+       min(p.first_at) AS first_at, max(p.last_at) AS last_at,
+       array_agg(src.name ORDER BY src.name) AS sources
+FROM per_source p
+JOIN metric_types mt ON mt.id = p.metric_id
+JOIN sources src ON src.id = p.source_id
+GROUP BY mt.name ORDER BY mt.name
+"""
+
+
+async def list_metrics(session: AsyncSession, user_id: int) -> list[Record]:
+    """One row per metric the user has: unit, count, first/last instant, sources."""
+    apg = await driver(session)
+    return list(await apg.fetch(_LIST_METRICS, user_id))
+
+
+_SAMPLE_COLUMNS = """
+SELECT ms.start_at, ms.end_at, ms.utc_offset_min, ms.source_id, src.name AS source, ms.unit,
+       ms.qty, ms.min, ms.avg, ms.max, ms.systolic, ms.diastolic, ms.attrs::text AS attrs
+FROM metric_samples ms JOIN sources src ON src.id = ms.source_id
+WHERE ms.user_id = $1 AND ms.metric_id = $2 AND ms.start_at >= $3 AND ms.start_at < $4
+"""
+
+
+async def sample_page(
+    session: AsyncSession,
+    user_id: int,
+    metric_id: int,
+    bounds: tuple[datetime, datetime],
+    after: tuple[datetime, int] | None,
+    source: int | None,
+    limit: int,
+) -> list[Record]:
+    """Up to ``limit`` samples in (start_at, source_id) order after the keyset ``after``."""
+    sql = _SAMPLE_COLUMNS
+    args: list[Any] = [user_id, metric_id, *bounds]
+    if after is not None:
+        # A row comparison the primary key (user, metric, start_at, source) answers directly.
+        sql += " AND (ms.start_at, ms.source_id) > ($5, $6)"
+        args += list(after)
+    if source is not None:
+        args.append(source)
+        sql += f" AND ms.source_id = ${len(args)}"
+    args.append(limit)
+    sql += f" ORDER BY ms.start_at, ms.source_id LIMIT ${len(args)}"
+    apg = await driver(session)
+    return list(await apg.fetch(sql, *args))
+
+
+class Binds:
+    """Positional bind parameters of an asyncpg query, numbered as they are added."""
+
+    def __init__(self, *values: Any) -> None:
+        self.values: list[Any] = list(values)
+
+    def __call__(self, value: Any) -> str:
+        """Add ``value``; its placeholder (``$n``)."""
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+
+def local_expression(zone: str | None) -> tuple[str, str]:
+    """SQL for (local wall-clock time, UTC offset in minutes) of a row ``s``.
+
+    ``zone`` is the placeholder of an IANA zone name, or None for the stored offsets.
+    """
+    if zone is not None:
+        local = f"(s.start_at AT TIME ZONE {zone})"
+        offset = f"(extract(epoch FROM {local} - (s.start_at AT TIME ZONE 'UTC')) / 60)::int"
+        return local, offset
+    return "(s.start_at AT TIME ZONE 'UTC' + s.off * interval '1 minute')", "s.off"
+
+
+def _value_rows(value: str, where: str, is_period_deduplicated: bool) -> str:
+    """Rows (start_at, off, v) of one metric; a sum metric keeps one value per period."""
+    if is_period_deduplicated:
+        # Several sources reporting the same period are not added up: the largest wins.
+        columns = f"start_at, max(utc_offset_min) AS off, max({value}) AS v"
+        return f"SELECT {columns} FROM metric_samples WHERE {where} GROUP BY start_at"  # noqa: S608
+    columns = f"start_at, utc_offset_min AS off, {value} AS v"
+    return f"SELECT {columns} FROM metric_samples WHERE {where}"  # noqa: S608 - fixed fragments
+
+
+async def series(
+    session: AsyncSession,
+    query: SeriesQuery,
+) -> list[Record]:
+    """Bucketed aggregates: per (local bucket, offset), then merged per bucket for days+."""
+    binds = Binds(query.user_id, query.metric_id, query.lower, query.upper)
+    where = "user_id = $1 AND metric_id = $2 AND start_at >= $3 AND start_at < $4"
+    if query.source_id is not None:
+        where += f" AND source_id = {binds(query.source_id)}"
+    bucket = binds(query.bucket)
+    local, offset = local_expression(binds(query.zone) if query.zone else None)
+    rows = _value_rows(query.value_sql, where, query.dedupe)
+    merge_key = "bucket" if query.daily else "bucket, off"
+    sql = f"""
+WITH per_offset AS (
+    SELECT date_trunc({bucket}, {local}) AS bucket, {offset} AS off, min(s.start_at) AS first_at,
+           count(s.v) AS n, sum(s.v) AS total, min(s.v) AS low, max(s.v) AS high
+    FROM ({rows}) s GROUP BY 1, 2)
+SELECT bucket, (array_agg(off ORDER BY first_at))[1] AS off, sum(n)::bigint AS n,
+       sum(total) AS total, min(low) AS low, max(high) AS high
+FROM per_offset GROUP BY {merge_key} ORDER BY bucket, min(first_at)
+"""  # noqa: S608 - assembled from fixed fragments; values are bind parameters
+    apg = await driver(session)
+    return list(await apg.fetch(sql, *binds.values))
+
+
+_DAILY_ACTIVITY = """
+WITH periods AS (
+    SELECT metric_id, start_at, max(utc_offset_min) AS off, max(qty) AS qty
+    FROM metric_samples
+    WHERE user_id = $1 AND metric_id = ANY($2) AND start_at >= $3 AND start_at < $4
+    GROUP BY metric_id, start_at)
+SELECT date_trunc('day', {local})::date AS day, metric_id, sum(qty) AS total
+FROM periods s GROUP BY 1, 2 ORDER BY 1, 2
+"""
+
+
+async def daily_totals(
+    session: AsyncSession,
+    user_id: int,
+    ids: Sequence[int],
+    bounds: tuple[datetime, datetime],
+    zone: str | None,
+) -> list[Record]:
+    """Per local day and metric: the sum over periods, one value per period (largest source)."""
+    binds = Binds(user_id, list(ids), *bounds)
+    local, _ = local_expression(binds(zone) if zone else None)
+    apg = await driver(session)
+    return list(await apg.fetch(_DAILY_ACTIVITY.format(local=local), *binds.values))

@@ -1,0 +1,221 @@
+"""Response models of the metric reads (OpenAPI documentation; bodies are built as dicts)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+def example(value: dict[str, Any]) -> ConfigDict:
+    """A model config carrying one OpenAPI example."""
+    return ConfigDict(json_schema_extra={"examples": [value]})
+
+
+_T = "2024-03-14T15:04:00-04:00"
+
+
+class MetricSummary(BaseModel):
+    """One metric the user has."""
+
+    name: str
+    unit: str
+    kind: Literal["sum", "discrete"]
+    count: int
+    first: datetime
+    last: datetime
+    sources: list[str]
+
+
+class MetricList(BaseModel):
+    """Every metric the user has."""
+
+    model_config = example(
+        {
+            "metrics": [
+                {
+                    "name": "step_count",
+                    "unit": "count",
+                    "kind": "sum",
+                    "count": 525600,
+                    "first": "2024-01-01T05:00:00+00:00",
+                    "last": "2024-12-31T04:59:00+00:00",
+                    "sources": ["Eli’s Apple\u00a0Watch", "Eli’s iPhone"],
+                }
+            ]
+        }
+    )
+    metrics: list[MetricSummary]
+
+
+class Sample(BaseModel):
+    """One stored sample; value fields that do not apply are null."""
+
+    start: datetime
+    end: datetime | None
+    source: str
+    unit: str
+    qty: float | None
+    min: float | None
+    avg: float | None
+    max: float | None
+    systolic: float | None
+    diastolic: float | None
+    attrs: dict[str, Any] | None
+
+
+class SamplePage(BaseModel):
+    """One page of raw samples in time order; follow ``next_cursor`` until it is null."""
+
+    model_config = example(
+        {
+            "metric": "heart_rate",
+            "unit": "count/min",
+            "samples": [
+                {
+                    "start": _T,
+                    "end": None,
+                    "source": "Eli’s Apple\u00a0Watch",
+                    "unit": "count/min",
+                    "qty": None,
+                    "min": 61.0,
+                    "avg": 64.5,
+                    "max": 70.0,
+                    "systolic": None,
+                    "diastolic": None,
+                    "attrs": None,
+                }
+            ],
+            "next_cursor": "WyIyMDI0LTAzLTE0VDE5OjA0OjAwKzAwOjAwIiwzXQ",
+        }
+    )
+    metric: str
+    unit: str | None
+    samples: list[Sample]
+    next_cursor: str | None
+
+
+class SeriesPoint(BaseModel):
+    """One bucket: its local start, the aggregate, and how many values went into it."""
+
+    start: datetime
+    value: float | None
+    count: int
+
+
+class Series(BaseModel):
+    """Time-bucketed aggregates of one metric."""
+
+    model_config = example(
+        {
+            "metric": "step_count",
+            "unit": "count",
+            "bucket": "day",
+            "agg": "sum",
+            "tz": None,
+            "points": [{"start": "2024-03-14T00:00:00-04:00", "value": 9214.0, "count": 1440}],
+        }
+    )
+    metric: str
+    unit: str | None
+    bucket: str
+    agg: str
+    tz: str | None
+    points: list[SeriesPoint]
+
+
+class HeartRatePoint(BaseModel):
+    """One heart-rate sample (count/min)."""
+
+    start: datetime
+    end: datetime | None
+    source: str
+    min: float | None
+    avg: float | None
+    max: float | None
+
+
+class HeartRatePage(BaseModel):
+    """A page of heart-rate samples."""
+
+    model_config = example(
+        {
+            "unit": "count/min",
+            "samples": [
+                {
+                    "start": _T,
+                    "end": None,
+                    "source": "Eli’s Apple\u00a0Watch",
+                    "min": 61.0,
+                    "avg": 64.5,
+                    "max": 70.0,
+                }
+            ],
+            "next_cursor": None,
+        }
+    )
+    unit: str
+    samples: list[HeartRatePoint]
+    next_cursor: str | None
+
+
+class BloodPressurePoint(BaseModel):
+    """One blood-pressure reading (mmHg)."""
+
+    start: datetime
+    source: str
+    systolic: float | None
+    diastolic: float | None
+
+
+class BloodPressurePage(BaseModel):
+    """A page of blood-pressure readings."""
+
+    model_config = example(
+        {
+            "unit": "mmHg",
+            "samples": [{"start": _T, "source": "Omron", "systolic": 121.0, "diastolic": 79.0}],
+            "next_cursor": None,
+        }
+    )
+    unit: str
+    samples: list[BloodPressurePoint]
+    next_cursor: str | None
+
+
+class ActivityDay(BaseModel):
+    """One local day of activity totals (null: nothing recorded that day)."""
+
+    date: date
+    steps: float | None
+    distance_km: float | None
+    active_energy_kcal: float | None
+    basal_energy_kcal: float | None
+    exercise_min: float | None
+    stand_hours: float | None
+    flights_climbed: float | None
+
+
+class ActivityDaily(BaseModel):
+    """Daily activity totals, one entry per local day that has any."""
+
+    model_config = example(
+        {
+            "tz": None,
+            "days": [
+                {
+                    "date": "2024-03-14",
+                    "steps": 9214.0,
+                    "distance_km": 6.8,
+                    "active_energy_kcal": 512.3,
+                    "basal_energy_kcal": 1710.0,
+                    "exercise_min": 34.0,
+                    "stand_hours": 11.0,
+                    "flights_climbed": 6.0,
+                }
+            ],
+        }
+    )
+    tz: str | None
+    days: list[ActivityDay]
