@@ -23,7 +23,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.fixtures import payloads
 
-from bench.harness import Server, bench_engine, fresh_database, new_key, quantile
+from bench.harness import (
+    KeepAliveClient,
+    Server,
+    bench_engine,
+    fresh_database,
+    new_key,
+    quantile,
+)
 from health_export.ingest.service import parse_body
 
 DATABASE = "health_export_bench_ingest"
@@ -187,6 +194,7 @@ class SmallSyncs:
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
     seconds: float = 0.0
+    error_kinds: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -217,20 +225,25 @@ async def small_syncs(
 
     async def phone(index: int) -> None:
         headers = {**keys[index].headers, "Content-Type": "application/json"}
-        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
-            for body in bodies[index]:
-                if not keep_going(time.perf_counter() - started):
-                    return
-                sent = time.perf_counter()
-                try:
-                    response = await http.post("/api/v1/ingest", content=body, headers=headers)
-                    ok = response.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                if ok:
-                    result.latencies_ms.append((time.perf_counter() - sent) * 1000)
-                else:
-                    result.errors += 1
+        http = KeepAliveClient("127.0.0.1", server.port)
+        for body in bodies[index]:
+            if not keep_going(time.perf_counter() - started):
+                break
+            sent = time.perf_counter()
+            try:
+                status, _ = await asyncio.wait_for(
+                    http.post("/api/v1/ingest", body, headers), timeout=30
+                )
+                outcome = str(status)
+            except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+                outcome = type(exc).__name__
+                await http.close()
+            if outcome == "200":
+                result.latencies_ms.append((time.perf_counter() - sent) * 1000)
+            else:
+                result.errors += 1
+                result.error_kinds[outcome] = result.error_kinds.get(outcome, 0) + 1
+        await http.close()
 
     await asyncio.gather(*(phone(i) for i in range(SMALL_SYNC_CLIENTS)))
     result.seconds = time.perf_counter() - started

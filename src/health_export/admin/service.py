@@ -64,7 +64,9 @@ async def list_audit_events(
         session, filters=filters, limit=min(limit, MAX_AUDIT_EVENTS)
     )
     # The filter may name a user that does not exist: it stays in the details only.
-    target = user_id if user_id is not None and await session.get(User, user_id) else None
+    target = None
+    if user_id is not None and await session.get(User, user_id) is not None:
+        target = user_id
     await record_audit(
         session,
         action="admin.audit.read",

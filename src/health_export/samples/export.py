@@ -81,7 +81,8 @@ async def export_chunks(
                 raise chunk
             if chunk is None:
                 break
-            out = packer.compress(chunk) if packer is not None else chunk
+            # asyncpg hands COPY data over as a bytearray or memoryview under uvloop.
+            out = packer.compress(chunk) if packer is not None else bytes(chunk)
             if out:
                 yield out
         if packer is not None:

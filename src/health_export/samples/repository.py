@@ -169,12 +169,15 @@ async def series(
 WITH per_offset AS (
     SELECT date_trunc({bucket}, {local}) AS bucket, {offset} AS off, min(s.start_at) AS first_at,
            count(s.v) AS n, sum(s.v) AS total, min(s.v) AS low, max(s.v) AS high
-    FROM ({rows}) s GROUP BY 1, 2)
+    FROM ({rows}) s GROUP BY 2, 1)
 SELECT bucket, (array_agg(off ORDER BY first_at))[1] AS off, sum(n)::bigint AS n,
        sum(total) AS total, min(low) AS low, max(high) AS high
 FROM per_offset GROUP BY {merge_key} ORDER BY bucket, min(first_at)
 """  # noqa: S608 - assembled from fixed fragments; values are bind parameters
     apg = await driver(session)
+    # A year of minutes is ~525k rows: with the default 4 MB the planner sorted them on
+    # disk (external merge, measured ~2x slower than hashing them in memory).
+    await apg.execute("SET LOCAL work_mem = '64MB'")
     return list(await apg.fetch(sql, *binds.values))
 
 

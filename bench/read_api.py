@@ -1,0 +1,166 @@
+"""Read API latency and export throughput over one year of minute-level data.
+
+Run: `.venv/bin/python bench/read_api.py`. Set-up (not measured): a fresh database, one
+user with 525,600 minute heart-rate samples and 525,600 minute step samples for 2024
+(America/New_York offsets, DST included), COPYed straight into ``metric_samples`` (the
+ingest path has its own benchmark), then VACUUM ANALYZE. Measured: HTTP requests to the
+real server (`health-export serve`, one worker, loopback), median of repeated runs, and
+one full NDJSON export of the metrics streamed to /dev/null with the server's RSS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import Server, bench_engine, fresh_database, new_key  # noqa: E402
+from health_export.auth.principal import Scope  # noqa: E402
+from health_export.partitions import ensure_partitions, month_of  # noqa: E402
+
+DATABASE = "health_export_bench_read"
+MINUTES = 525_600
+YEAR_START = datetime(2024, 1, 1, 5, 0, tzinfo=UTC)  # local midnight in New York
+ZONE = ZoneInfo("America/New_York")
+RUNS = 15
+
+
+def _rows(user_id: int, hr_id: int, steps_id: int, source_id: int) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    for minute in range(MINUTES):
+        start = YEAR_START + timedelta(minutes=minute)
+        off = int(start.astimezone(ZONE).utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+        beat = 60.0 + (minute * 7919 % 600) / 10
+        rows.append(
+            (user_id, hr_id, source_id, start, off, "count/min", None, beat - 5, beat, beat + 5)
+        )
+        rows.append(
+            (
+                user_id,
+                steps_id,
+                source_id,
+                start,
+                off,
+                "count",
+                float(minute % 37),
+                None,
+                None,
+                None,
+            )
+        )
+    return rows
+
+
+async def load_year(url: str, engine: Any, user_id: int) -> None:
+    """COPY a year of minute heart rate and steps for ``user_id``."""
+    months = {month_of(YEAR_START + timedelta(days=day)) for day in range(367)}
+    async with engine.begin() as conn:
+        await ensure_partitions(conn, "metric_samples", months)
+    apg = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        ids = {}
+        for name in ("heart_rate", "step_count"):
+            ids[name] = await apg.fetchval(
+                "INSERT INTO metric_types (name) VALUES ($1) ON CONFLICT (name) DO UPDATE "
+                "SET name = EXCLUDED.name RETURNING id",
+                name,
+            )
+        source = await apg.fetchval(
+            "INSERT INTO sources (name) VALUES ('Bench Watch') RETURNING id"
+        )
+        rows = _rows(user_id, ids["heart_rate"], ids["step_count"], source)
+        columns = [
+            "user_id",
+            "metric_id",
+            "source_id",
+            "start_at",
+            "utc_offset_min",
+            "unit",
+            "qty",
+            "min",
+            "avg",
+            "max",
+        ]
+        await apg.copy_records_to_table("metric_samples", records=rows, columns=columns)
+        await apg.execute("VACUUM ANALYZE metric_samples")
+    finally:
+        await apg.close()
+
+
+def _median_ms(http: httpx.Client, path: str, headers: dict[str, str], **params: Any) -> float:
+    timings = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        response = http.get(path, params=params, headers=headers)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.text
+    return statistics.median(timings[2:])  # the first runs warm the caches and pool
+
+
+def _export(http: httpx.Client, server: Server, headers: dict[str, str]) -> tuple[int, float]:
+    lines = 0
+    started = time.perf_counter()
+    params = {"format": "ndjson", "types": "metrics"}
+    with http.stream("GET", "/api/v1/export", params=params, headers=headers) as response:
+        for chunk in response.iter_raw():
+            lines += chunk.count(b"\n")
+    return lines, time.perf_counter() - started
+
+
+async def _prepare() -> tuple[str, dict[str, str]]:
+    url = await fresh_database(DATABASE)
+    engine = bench_engine(url)
+    try:
+        key = await new_key(engine, (Scope.READ,))
+        await load_year(url, engine, key.user_id)
+    finally:
+        await engine.dispose()
+    return url, {**key.headers, "Accept-Encoding": "identity"}
+
+
+def measure() -> dict[str, float]:
+    """Every figure of the Read API section."""
+    url, headers = asyncio.run(_prepare())
+    figures: dict[str, float] = {}
+    with Server(url) as server, httpx.Client(base_url=server.url, timeout=120) as http:
+        year = {"start": "2024-01-01T00:00:00-05:00", "end": "2025-01-01T00:00:00-05:00"}
+        month = {"start": "2024-06-01T00:00:00-04:00", "end": "2024-07-01T00:00:00-04:00"}
+        series = "/api/v1/metrics/{}/series"
+        figures["daily_hr_ms"] = _median_ms(http, series.format("heart_rate"), headers, **year)
+        figures["daily_steps_ms"] = _median_ms(http, series.format("step_count"), headers, **year)
+        figures["hourly_hr_ms"] = _median_ms(
+            http, series.format("heart_rate"), headers, bucket="hour", **month
+        )
+        figures["hourly_steps_ms"] = _median_ms(
+            http, series.format("step_count"), headers, bucket="hour", **month
+        )
+        figures["raw_page_ms"] = _median_ms(
+            http, "/api/v1/metrics/heart_rate", headers, limit=1000, start="2024-07-01"
+        )
+        rss_before = server.peak_rss_mb()
+        rows, seconds = _export(http, server, headers)
+        figures["export_rows"] = rows
+        figures["export_rows_per_s"] = rows / seconds
+        figures["rss_before_mb"] = rss_before
+        figures["rss_growth_mb"] = server.peak_rss_mb() - rss_before
+    return figures
+
+
+def main() -> None:
+    """Measure and print the figures."""
+    for name, value in measure().items():
+        print(f"{name}={value:,.1f}")
+
+
+if __name__ == "__main__":
+    main()
