@@ -51,8 +51,12 @@ async def existing_partitions(conn: AsyncConnection, parent: str) -> set[str]:
 async def ensure_partitions(conn: AsyncConnection, parent: str, months: Iterable[date]) -> int:
     """Create the missing monthly partitions of ``parent``; returns how many were made.
 
-    Runs inside the caller's transaction; a transaction-level advisory lock makes
-    concurrent ingests of the same new month wait rather than fail.
+    A partition is created as a plain table and then attached: ``ATTACH PARTITION``
+    takes only a SHARE UPDATE EXCLUSIVE lock on the parent, which reads and writes do
+    not conflict with, whereas ``CREATE TABLE … PARTITION OF`` waits for every open
+    transaction on the parent (a long export would stall every ingest of a new month).
+    A transaction-level advisory lock makes concurrent creators of one month wait
+    instead of failing.
     """
     wanted = {partition_name(parent, month): month for month in months}
     missing = set(wanted) - await existing_partitions(conn, parent)
@@ -64,7 +68,13 @@ async def ensure_partitions(conn: AsyncConnection, parent: str, months: Iterable
         month = wanted[name]
         await conn.execute(
             text(
-                f'CREATE TABLE IF NOT EXISTS "{name}" PARTITION OF "{parent}" '
+                f'CREATE TABLE IF NOT EXISTS "{name}" '
+                f'(LIKE "{parent}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS)'
+            )
+        )
+        await conn.execute(
+            text(
+                f'ALTER TABLE "{parent}" ATTACH PARTITION "{name}" '
                 f"FOR VALUES FROM ('{month.isoformat()} 00:00:00+00') "
                 f"TO ('{next_month(month).isoformat()} 00:00:00+00')"
             )

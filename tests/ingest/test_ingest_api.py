@@ -329,3 +329,16 @@ async def test_automation_headers_are_recorded(app: FastAPI, phone: Phone, post:
     )
     assert rows[0]["headers"]["automation-name"] == "Steps"
     assert rows[0]["headers"]["automation-period"] == "Since Last Sync"
+
+
+async def test_a_new_month_is_not_blocked_by_a_long_open_read(
+    app: FastAPI, phone: Phone, post: Post
+) -> None:
+    engine = app.state.engine
+    async with engine.connect() as reader, reader.begin():
+        # An export or a slow query holds its lock on the table until it ends.
+        await reader.exec_driver_sql("SELECT count(*) FROM metric_samples")
+        doc = payloads.hae_metrics(["step_count"], count=3, start=datetime(1999, 7, 1, tzinfo=UTC))
+        response = await asyncio.wait_for(post(phone, doc), timeout=10)
+    assert response.status_code == 200
+    assert response.json()["inserted"] == 3
