@@ -92,6 +92,11 @@ async def load_year(url: str, engine: Any, user_id: int) -> None:
             "max",
         ]
         await apg.copy_records_to_table("metric_samples", records=rows, columns=columns)
+        # What the ingest writer records alongside the samples.
+        await apg.execute(
+            "INSERT INTO metric_sources SELECT DISTINCT user_id, metric_id, source_id "
+            "FROM metric_samples ON CONFLICT DO NOTHING"
+        )
         await apg.execute("VACUUM ANALYZE metric_samples")
     finally:
         await apg.close()
@@ -154,6 +159,51 @@ def measure() -> dict[str, float]:
         figures["rss_before_mb"] = rss_before
         figures["rss_growth_mb"] = server.peak_rss_mb() - rss_before
     return figures
+
+
+TARGETS = {
+    "daily_hr_ms": ("daily series, year, heart_rate (avg)", "≤ 300 ms"),
+    "daily_steps_ms": ("daily series, year, step_count (sum)", "≤ 300 ms"),
+    "hourly_hr_ms": ("hourly series, month, heart_rate", "≤ 200 ms"),
+    "hourly_steps_ms": ("hourly series, month, step_count", "≤ 200 ms"),
+    "raw_page_ms": ("raw page of 1 000 samples", "≤ 50 ms"),
+}
+
+
+def bench_section(*, quick: bool = False) -> tuple[str, str]:
+    """(marker name, markdown) of this benchmark for bench/README.md."""
+    figures = measure()
+    rows = [
+        f"| {label} | {target} | {figures[key]:.0f} ms |"
+        for key, (label, target) in TARGETS.items()
+    ]
+    rows.append(
+        f"| NDJSON export, {figures['export_rows']:,.0f} rows | ≥ 100 000 rows/s | "
+        f"{figures['export_rows_per_s']:,.0f} rows/s |"
+    )
+    rows.append(
+        f"| server RSS growth during the export | ≤ 100 MB | "
+        f"{figures['rss_growth_mb']:.0f} MB (peak {figures['rss_before_mb']:.0f} MB "
+        "before) |"
+    )
+    body = (
+        "## Read API\n\n"
+        "`bench/read_api.py` loads one user with a year (2024) of minute-level heart rate and\n"
+        "steps (525 600 samples each, America/New_York offsets, COPYed straight into\n"
+        "`metric_samples` with the `metric_sources` rows the writer keeps, then VACUUM\n"
+        "ANALYZE), starts the real server (`health-export serve`, one worker, loopback) and\n"
+        "times the HTTP read endpoints (median of 13 runs after 2 warm ones), then streams\n"
+        "one full NDJSON export and reads the server's peak RSS.\n\n"
+        "| what | target | measured |\n|---|---|---|\n" + "\n".join(rows) + "\n\n"
+        "How the daily series meet their target: the per-period dedupe across sources (a\n"
+        "GROUP BY over every minute of the year) runs only when the metric has more than one\n"
+        "source (`metric_sources`, kept by the ingest writer), which took steps from ~400 to\n"
+        "~250 ms; day and coarser buckets let PostgreSQL aggregate in parallel (~285 → ~255\n"
+        "ms for heart rate); `work_mem` is raised for these queries so the grouping is not\n"
+        "spilled to disk. Not done: a covering index or a daily rollup (both would add\n"
+        "write cost to every ingest).\n"
+    )
+    return "read_api", body
 
 
 def main() -> None:

@@ -73,13 +73,39 @@ async def intern_names(apg: Any, write: TableWrite, records: list[tuple[Any, ...
     )
 
 
+def metric_source_pairs(write: TableWrite, records: list[tuple[Any, ...]]) -> set[tuple[str, str]]:
+    """The distinct (metric, source) names of a ``metric_samples`` batch (else empty)."""
+    columns = write.staging_columns
+    if "metric" not in columns:
+        return set()
+    metric, source = columns.index("metric"), columns.index("source")
+    return {(record[metric], record[source]) for record in records}
+
+
+async def record_metric_sources(apg: Any, user_id: int, pairs: set[tuple[str, str]]) -> None:
+    """Remember which sources the user's metrics have (read by the series queries)."""
+    if not pairs:
+        return
+    metrics, sources = zip(*sorted(pairs), strict=True)
+    await apg.execute(
+        "INSERT INTO metric_sources (user_id, metric_id, source_id) "
+        "SELECT $1, mt.id, src.id FROM unnest($2::text[], $3::text[]) AS p(metric, source) "
+        "JOIN metric_types mt ON mt.name = p.metric JOIN sources src ON src.name = p.source "
+        "ON CONFLICT DO NOTHING",
+        user_id,
+        list(metrics),
+        list(sources),
+    )
+
+
 async def write_small_or_whole(
     apg: Any, write: TableWrite, user_id: int, rows: list[tuple[Any, ...]]
 ) -> TableCounts:
     """Upsert a batch that is all here: array parameters when small, else COPY."""
     records = prepared(write, rows)
-    await intern_names(apg, write, records)
     if len(records) <= UNNEST_MAX_ROWS and _has_scalar_columns_only(write):
+        await intern_names(apg, write, records)
+        await record_metric_sources(apg, user_id, metric_source_pairs(write, records))
         arrays = [list(column) for column in zip(*records, strict=True)]
         source = _unnest_source(write)
         inserted, updated = await apg.fetchrow(upsert_sql(write, source), user_id, *arrays)
@@ -97,6 +123,7 @@ class Staging:
         self.write = write
         self.name = f"stage_{write.table}"
         self.rows = 0
+        self.metric_sources: set[tuple[str, str]] = set()
         self._created = False
 
     async def copy(self, rows: list[tuple[Any, ...]]) -> None:
@@ -113,6 +140,7 @@ class Staging:
             )
             self._created = True
         await intern_names(self.apg, self.write, records)
+        self.metric_sources |= metric_source_pairs(self.write, records)
         await self.apg.copy_records_to_table(
             self.name, records=records, columns=list(self.write.staging_columns)
         )
@@ -120,6 +148,7 @@ class Staging:
 
     async def upsert(self, user_id: int) -> TableCounts:
         """Upsert everything staged; the temp table is dropped."""
+        await record_metric_sources(self.apg, user_id, self.metric_sources)
         source = f"{self.name} AS s"
         try:
             # Batches rarely repeat a key, so first try without the dedupe sort; a

@@ -100,6 +100,17 @@ metric_samples = Table(
     postgresql_partition_by="RANGE (start_at)",
 )
 
+# Which sources each user's metrics have: kept by the writer (a handful of rows per
+# batch), so a read can tell a single-source metric, which needs no per-period dedupe.
+metric_sources = Table(
+    "metric_sources",
+    metadata,
+    _user(),
+    Column("metric_id", Integer, ForeignKey("metric_types.id"), nullable=False),
+    _source(),
+    PrimaryKeyConstraint("user_id", "metric_id", "source_id"),
+)
+
 sleep_sessions = Table(
     "sleep_sessions",
     metadata,

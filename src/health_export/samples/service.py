@@ -175,6 +175,16 @@ def _aggregate(row: Any, agg: str, change: Conversion) -> float | None:
     return None if value is None else change.apply(value)
 
 
+async def _needs_period_dedupe(
+    session: AsyncSession, user_id: int, metric_id: int, name: str, source: str | None
+) -> bool:
+    """Sum metrics from several sources keep one value per period; one source needs no
+    dedupe, and skipping it halves a year-long daily series (measured: 400 → ~200 ms)."""
+    if kind_of(name) != "sum" or source is not None:
+        return False
+    return await repository.source_count(session, user_id, metric_id) > 1
+
+
 async def series(
     session: AsyncSession,
     user_id: int,
@@ -203,7 +213,7 @@ async def series(
         upper=span.upper,
         bucket=bucket,
         value_sql=_VALUE_SQL.get(chosen, _DEFAULT_VALUE_SQL),
-        dedupe=kind_of(name) == "sum" and source is None,
+        dedupe=await _needs_period_dedupe(session, user_id, metric_id, name, source),
         daily=bucket in DAILY_BUCKETS,
         zone=zone_name,
         source_id=await source_filter(session, source),
