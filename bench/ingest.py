@@ -214,25 +214,39 @@ async def _client_bodies(client: int, count: int, year: int) -> list[bytes]:
     ]
 
 
+@dataclass
+class Phones:
+    """Small-sync clients ready to go: a key and pre-built bodies each (not measured)."""
+
+    headers: list[dict[str, str]]
+    bodies: list[list[bytes]]
+
+
+async def prepare_phones(engine: AsyncEngine, year: int, seconds: float) -> Phones:
+    """16 users with keys and enough distinct 100-point bodies for ``seconds`` of load."""
+    count = int(seconds * 40) + 50  # more than a client can send (~15 requests/s measured)
+    keys = [await new_key(engine) for _ in range(SMALL_SYNC_CLIENTS)]
+    headers = [{**key.headers, "Content-Type": "application/json"} for key in keys]
+    bodies = [await _client_bodies(i, count, year) for i in range(SMALL_SYNC_CLIENTS)]
+    return Phones(headers, bodies)
+
+
 async def small_syncs(
-    server: Server, engine: AsyncEngine, year: int, keep_going: Callable[[float], bool]
+    server: Server, phones: Phones, keep_going: Callable[[float], bool]
 ) -> SmallSyncs:
     """16 phones posting 100-point payloads (5 metrics × 20 minutes) back to back."""
-    keys = [await new_key(engine) for _ in range(SMALL_SYNC_CLIENTS)]
-    bodies = [await _client_bodies(i, 3000, year) for i in range(SMALL_SYNC_CLIENTS)]
     result = SmallSyncs()
     started = time.perf_counter()
 
     async def phone(index: int) -> None:
-        headers = {**keys[index].headers, "Content-Type": "application/json"}
         http = KeepAliveClient("127.0.0.1", server.port)
-        for body in bodies[index]:
+        for body in phones.bodies[index]:
             if not keep_going(time.perf_counter() - started):
                 break
             sent = time.perf_counter()
             try:
                 status, _ = await asyncio.wait_for(
-                    http.post("/api/v1/ingest", body, headers), timeout=30
+                    http.post("/api/v1/ingest", body, phones.headers[index]), timeout=30
                 )
                 outcome = str(status)
             except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
@@ -254,18 +268,18 @@ async def mixed(database_url: str, engine: AsyncEngine, year: int) -> SmallSyncs
     """Small syncs while one bulk payload is ingested on the same 2-worker server."""
     body = orjson.dumps(bulk_document(BULK_POINTS, year))
     key = await new_key(engine)
+    phones = await prepare_phones(engine, year + 1, 60)
     with Server(database_url, workers=2) as server:
         bulk_done = asyncio.Event()
 
         async def one_bulk() -> None:
             async with httpx.AsyncClient(base_url=server.url) as http:
-                await post_until_stored(
-                    http, {**key.headers, "Content-Type": "application/json"}, body
-                )
+                headers = {**key.headers, "Content-Type": "application/json"}
+                await post_until_stored(http, headers, body)
             bulk_done.set()
 
         bulk_task = asyncio.create_task(one_bulk())
-        syncs = await small_syncs(server, engine, year + 1, lambda elapsed: not bulk_done.is_set())
+        syncs = await small_syncs(server, phones, lambda elapsed: not bulk_done.is_set())
         await bulk_task
     return syncs
 
@@ -292,8 +306,9 @@ async def run_once(database_url: str, engine: AsyncEngine, run: int, quick: bool
         year += 1
     figures[f"scale_{bulk_points}_s"] = big.seconds
     seconds = 5.0 if quick else SMALL_SYNC_SECONDS
+    phones = await prepare_phones(engine, year + 3, seconds)
     with Server(database_url, workers=2) as server:
-        syncs = await small_syncs(server, engine, year + 3, lambda elapsed: elapsed < seconds)
+        syncs = await small_syncs(server, phones, lambda elapsed: elapsed < seconds)
     figures.update(
         small_rps=syncs.rate,
         small_p50_ms=quantile(syncs.latencies_ms, 0.5),

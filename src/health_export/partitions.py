@@ -69,7 +69,9 @@ async def ensure_partitions(conn: AsyncConnection, parent: str, months: Iterable
         await conn.execute(
             text(
                 f'CREATE TABLE IF NOT EXISTS "{name}" '
-                f'(LIKE "{parent}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS)'
+                # STORAGE and COMPRESSION too: raw bodies are stored without recompression.
+                f'(LIKE "{parent}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS '
+                "INCLUDING STORAGE INCLUDING COMPRESSION)"
             )
         )
         await conn.execute(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import uuid
 from datetime import datetime
 from typing import Any
@@ -55,12 +57,12 @@ async def lock_for_processing(
 
 
 async def load_body(conn: AsyncConnection, ingestion_id: uuid.UUID) -> bytes:
-    """The stored body of one ingestion."""
+    """The stored body of one ingestion, decompressed."""
     result = await conn.execute(
         text("SELECT body FROM raw_ingestions WHERE id = :id"), {"id": ingestion_id}
     )
-    body: bytes = result.scalar_one()
-    return body
+    stored: bytes = result.scalar_one()
+    return await asyncio.to_thread(gzip.decompress, stored)
 
 
 async def claim_pending(conn: AsyncConnection, older_than_s: float) -> uuid.UUID | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import uuid
 from collections.abc import Awaitable
@@ -157,6 +158,11 @@ async def store_unless_duplicate(
     return ingestion_id
 
 
+def _compressed(data: bytes) -> bytes:
+    # Level 1: ~7x on JSON at several hundred MB/s; zlib releases the GIL while it works.
+    return gzip.compress(data, compresslevel=1, mtime=0)
+
+
 async def _insert_raw(
     conn: AsyncConnection,
     principal: Principal,
@@ -166,6 +172,12 @@ async def _insert_raw(
     ingestion_id: uuid.UUID,
     now: datetime,
 ) -> None:
+    data = received.data
+    body = (
+        _compressed(data)
+        if len(data) < _HASH_IN_THREAD_BYTES
+        else (await asyncio.to_thread(_compressed, data))
+    )
     await repository.insert_raw(
         conn,
         {
@@ -174,7 +186,7 @@ async def _insert_raw(
             "user_id": principal.user_id,
             "key_id": principal.key_id,
             "sha256": digest,
-            "body": received.data,
+            "body": body,
             "body_bytes": len(received.data),
             "content_encoding": received.content_encoding,
             "headers": orjson.dumps(headers).decode(),

@@ -333,7 +333,8 @@ raw_ingestions = Table(
     _user(checked=False),
     Column("key_id", UUID(as_uuid=True), nullable=True),
     Column("sha256", LargeBinary, nullable=False),
-    # The decompressed body; the migration sets lz4 column compression (fast, ~3x on JSON).
+    # The decoded body, gzip-compressed by the server (level 1, in a thread); stored
+    # EXTERNAL (no second compression by PostgreSQL), see the migration.
     Column("body", LargeBinary, nullable=False),
     Column("body_bytes", BigInteger, nullable=False),
     Column("content_encoding", Text, nullable=True),
