@@ -97,7 +97,7 @@ HOSTILE: dict[str, Callable[[], tuple[bytes, dict[str, str]]]] = {
     "gzip_bomb": lambda: (_gzip_bomb(1024 * MIB), {"Content-Encoding": "gzip"}),
     "mislabelled_gzip": lambda: (orjson.dumps(hae_metrics(count=2)), {"Content-Encoding": "gzip"}),
     "truncated_gzip": lambda: (
-        gzip.compress(orjson.dumps(hae_metrics(count=50)))[:-40],
+        gzip.compress(orjson.dumps(hae_metrics(count=50)), mtime=0)[:-40],
         {"Content-Encoding": "gzip"},
     ),
     "unknown_encoding": lambda: (b"{}", {"Content-Encoding": "br"}),

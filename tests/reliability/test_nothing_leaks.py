@@ -35,7 +35,7 @@ def canary_bodies() -> list[tuple[bytes, dict[str, str]]]:
         (orjson.dumps({"format": CANARY}), {}),
         (orjson.dumps([CANARY]), {}),
         (CANARY.encode(), {"Content-Type": "text/csv"}),
-        (gzip.compress(valid)[:-20], {"Content-Encoding": "gzip"}),
+        (gzip.compress(valid, mtime=0)[:-20], {"Content-Encoding": "gzip"}),
         (valid, {"Content-Encoding": CANARY}),
     ]
 
