@@ -100,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Self-hosted home for Apple Health data from Health Auto Export.",
         default_response_class=ORJSONResponse,
         lifespan=_lifespan(settings),
+        # No 307 to the slash-less URL: an API answers where it is asked (404 otherwise).
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.metrics = metrics

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
+import orjson
 import pytest
 from fastapi import FastAPI
 
@@ -342,3 +343,16 @@ async def test_a_new_month_is_not_blocked_by_a_long_open_read(
         response = await asyncio.wait_for(post(phone, doc), timeout=10)
     assert response.status_code == 200
     assert response.json()["inserted"] == 3
+
+
+async def test_ingest_url_with_a_trailing_slash_works_too(
+    phone: Phone, post: Post, client: httpx.AsyncClient
+) -> None:
+    body = orjson.dumps(payloads.hae_metrics(["step_count"], count=2))
+    response = await client.post(
+        "/api/v1/ingest/",
+        content=body,
+        headers={**phone.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.json()["inserted"] == 2

@@ -113,6 +113,9 @@ def server_env(database_url: str, redis_url: str | None, **overrides: Any) -> di
             "LOG_LEVEL": "INFO",
             "ENVIRONMENT": "test",
             "RATE_LIMIT_KEY_PREFIX": f"reliability:{uuid.uuid4().hex[:8]}:",
+            # The soak variants send thousands of requests with one key; the limiter's
+            # own scenarios set a small limit explicitly.
+            "RATE_LIMIT_REQUESTS": "1000000",
             "SHUTDOWN_GRACE_SECONDS": "10",
             "WORKERS": "1",
         }

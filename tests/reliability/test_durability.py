@@ -98,14 +98,33 @@ async def run_durability(
             await asyncio.sleep(1.0)
             await asyncio.to_thread(dedicated.postgres.start)
 
+    try:
+        await _send_through_chaos(server, database_url, key, payloads, chaos, out, expected)
+    finally:
+        # Whatever failed, later tests get their database back.
+        await asyncio.to_thread(dedicated.postgres.start)
+
+
+async def _send_through_chaos(
+    server: ServerProcess,
+    database_url: str,
+    key: Any,
+    payloads: int,
+    chaos: Any,
+    out: Outcomes,
+    expected: int,
+) -> None:
     async with recording_client(server.url, timeout=httpx.Timeout(30.0)) as http:
         chaos_task = asyncio.create_task(chaos())
         index = 0
-        while index < payloads or not chaos_task.done():  # keep sending through every crash
-            batch = range(index, index + 4)
-            await asyncio.gather(*(send(http, key.headers, i, out) for i in batch))
-            index += len(batch)
-        await chaos_task
+        try:
+            while index < payloads or not chaos_task.done():  # send through every crash
+                batch = range(index, index + 4)
+                await asyncio.gather(*(send(http, key.headers, i, out) for i in batch))
+                index += len(batch)
+            await chaos_task
+        finally:
+            chaos_task.cancel()
         payloads = index
         assert 500 not in out.statuses
         assert out.failed, "no fault was hit: the test proves nothing"

@@ -34,7 +34,13 @@ async def list_users(request: Request, session: SessionDep, admin: AdminPrincipa
     return list(await service.list_users(session, admin, origin_of(request)))
 
 
-@router.post("/users", status_code=201, response_model=UserOut, summary="Create a user")
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=UserOut,
+    summary="Create a user",
+    responses={409: {"description": "A user of that name exists"}},
+)
 async def create_user(
     request: Request, session: SessionDep, admin: AdminPrincipal, body: UserCreate
 ) -> Any:
@@ -49,7 +55,12 @@ async def create_user(
     )
 
 
-@router.post("/users/{user_id}/disable", response_model=UserOut, summary="Disable a user")
+@router.post(
+    "/users/{user_id}/disable",
+    response_model=UserOut,
+    summary="Disable a user",
+    responses={409: {"description": "An admin cannot disable themselves"}},
+)
 async def disable_user(
     user_id: int, request: Request, session: SessionDep, admin: AdminPrincipal
 ) -> Any:
@@ -70,7 +81,15 @@ async def list_keys(
     return list(await service.list_keys(session, admin, origin_of(request), user))
 
 
-@router.post("/keys", status_code=201, response_model=KeyCreated, summary="Create a key")
+@router.post(
+    "/keys",
+    status_code=201,
+    response_model=KeyCreated,
+    summary="Create a key",
+    responses={
+        409: {"description": "The key value is already registered, or the user is disabled"}
+    },
+)
 async def create_key(
     request: Request,
     response: Response,

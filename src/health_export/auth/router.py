@@ -64,7 +64,13 @@ async def create_key_for(
 
 
 @router.post(
-    "/keys", status_code=201, response_model=KeyCreated, summary="Create a key (shown once)"
+    "/keys",
+    status_code=201,
+    response_model=KeyCreated,
+    summary="Create a key (shown once)",
+    responses={
+        409: {"description": "The key value is already registered, or the user is disabled"}
+    },
 )
 async def create_key(
     request: Request,
