@@ -4,7 +4,6 @@ SHELL := /bin/bash
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON_PREFERENCE := only-system
-UV ?= $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
 PYTHON ?= python3
 VENV_STAMP := .venv/.synced
 
@@ -16,9 +15,14 @@ help: ## list the targets
 install: $(VENV_STAMP) ## install dependencies, prepare PostgreSQL/PostGIS and Redis, migrate
 	@bash scripts/setup.sh
 
+# uv from PATH, else the one pip installs for this Python (`python -m uv` needs no PATH).
 $(VENV_STAMP): pyproject.toml uv.lock
-	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || $(PYTHON) -m pip install --quiet uv
-	@$(UV) sync --frozen --python $(PYTHON) --quiet
+	@uv=$$(command -v uv || true); \
+	if [ -z "$$uv" ]; then \
+	  $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv; \
+	  uv="$(PYTHON) -m uv"; \
+	fi; \
+	$$uv sync --frozen --python $(PYTHON) --quiet
 	@touch $@
 
 run: install ## start the server on HOST:PORT (from the environment or .env)
