@@ -7,7 +7,7 @@ export UV_PYTHON_PREFERENCE := only-system
 PYTHON ?= python3
 VENV_STAMP := .venv/.synced
 
-.PHONY: help install run test test-reliability test-fast lint format bench clean
+.PHONY: help install run test test-reliability lint format bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
