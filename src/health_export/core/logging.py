@@ -58,6 +58,12 @@ class SensitiveFieldMasker:
         return value
 
 
+def _drop_color_message(logger: WrappedLogger, method: str, event_dict: EventDict) -> EventDict:
+    # uvicorn adds an ANSI-coloured copy of its message for consoles.
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
 def _static_fields(app_name: str, environment: str) -> Processor:
     def add(logger: WrappedLogger, method: str, event_dict: EventDict) -> EventDict:
         event_dict.setdefault("app", app_name)
@@ -98,6 +104,7 @@ def configure_logging(
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
+        _drop_color_message,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _static_fields(app_name, environment),
         SensitiveFieldMasker(mask_fields),
