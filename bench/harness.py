@@ -56,6 +56,18 @@ async def fresh_database(name: str) -> str:
     return url
 
 
+async def drop_database(name: str) -> None:
+    """Drop a benchmark database (its connections first)."""
+    conn = await asyncpg.connect(f"{SERVER_URL}/postgres")
+    try:
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    finally:
+        await conn.close()
+
+
 def bench_engine(database_url: str) -> AsyncEngine:
     """An engine on the benchmark database (for set-up and checks, not measured)."""
     return create_engine(load_settings(database_url=database_url, redis_url=None))

@@ -11,8 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import asyncpg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from health_export.ingest.tables import TableWrite
 
@@ -52,25 +55,43 @@ def prepared(write: TableWrite, rows: list[tuple[Any, ...]]) -> list[tuple[Any, 
     return route_rows(rows) if write.table == "workout_routes" else rows
 
 
-async def intern_names(apg: Any, write: TableWrite, records: list[tuple[Any, ...]]) -> None:
-    """Make sure every source and metric name of the batch has its id (one round trip)."""
+# Names this process knows are interned, per engine: names are never deleted, so a
+# batch whose sources and metrics are all known needs no round trip for them.
+_known_names: WeakKeyDictionary[AsyncEngine, set[tuple[str, str]]] = WeakKeyDictionary()
+
+
+async def intern_names(
+    engine: AsyncEngine, write: TableWrite, records: list[tuple[Any, ...]]
+) -> None:
+    """Make sure every source and metric name of the batch has its id.
+
+    In a transaction of its own, committed at once: inside a long ingest an uncommitted
+    new name would make every other ingest sending that name wait for it to commit
+    (seen as multi-second stalls of small syncs beside a bulk ingest).
+    """
     columns = write.staging_columns
     if "source" not in columns:
         return
+    known = _known_names.setdefault(engine, set())
+    wanted = {("sources", record[columns.index("source")]) for record in records}
+    if "metric" in columns:
+        wanted |= {("metric_types", record[columns.index("metric")]) for record in records}
+    missing = wanted - known
+    if not missing:
+        return
     # Sorted, so concurrent ingests of new names lock them in the same order.
-    sources = sorted({record[columns.index("source")] for record in records})
-    metrics = (
-        sorted({record[columns.index("metric")] for record in records})
-        if "metric" in columns
-        else []
-    )
-    await apg.execute(
-        "WITH new_sources AS (INSERT INTO sources (name) SELECT unnest($1::text[]) "
-        "ON CONFLICT (name) DO NOTHING) "
-        "INSERT INTO metric_types (name) SELECT unnest($2::text[]) ON CONFLICT (name) DO NOTHING",
-        sources,
-        metrics,
-    )
+    sources = sorted(name for table, name in missing if table == "sources")
+    metrics = sorted(name for table, name in missing if table == "metric_types")
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "WITH new_sources AS (INSERT INTO sources (name) SELECT unnest(CAST(:s AS text[])) "
+                "ON CONFLICT (name) DO NOTHING) INSERT INTO metric_types (name) "
+                "SELECT unnest(CAST(:m AS text[])) ON CONFLICT (name) DO NOTHING"
+            ),
+            {"s": sources, "m": metrics},
+        )
+    known |= missing
 
 
 def metric_source_pairs(write: TableWrite, records: list[tuple[Any, ...]]) -> set[tuple[str, str]]:
@@ -99,18 +120,18 @@ async def record_metric_sources(apg: Any, user_id: int, pairs: set[tuple[str, st
 
 
 async def write_small_or_whole(
-    apg: Any, write: TableWrite, user_id: int, rows: list[tuple[Any, ...]]
+    engine: AsyncEngine, apg: Any, write: TableWrite, user_id: int, rows: list[tuple[Any, ...]]
 ) -> TableCounts:
     """Upsert a batch that is all here: array parameters when small, else COPY."""
     records = prepared(write, rows)
     if len(records) <= UNNEST_MAX_ROWS and _has_scalar_columns_only(write):
-        await intern_names(apg, write, records)
+        await intern_names(engine, write, records)
         await record_metric_sources(apg, user_id, metric_source_pairs(write, records))
         arrays = [list(column) for column in zip(*records, strict=True)]
         source = _unnest_source(write)
         inserted, updated = await apg.fetchrow(upsert_sql(write, source), user_id, *arrays)
         return TableCounts(inserted, updated, len(rows) - inserted - updated)
-    stage = Staging(apg, write)
+    stage = Staging(engine, apg, write)
     await stage.copy(rows)
     return await stage.upsert(user_id)
 
@@ -118,7 +139,8 @@ async def write_small_or_whole(
 class Staging:
     """A temp table collecting one table's rows (possibly while parsing goes on)."""
 
-    def __init__(self, apg: Any, write: TableWrite) -> None:
+    def __init__(self, engine: AsyncEngine, apg: Any, write: TableWrite) -> None:
+        self.engine = engine
         self.apg = apg
         self.write = write
         self.name = f"stage_{write.table}"
@@ -139,7 +161,7 @@ class Staging:
                 f"{columns}) ON COMMIT DROP"
             )
             self._created = True
-        await intern_names(self.apg, self.write, records)
+        await intern_names(self.engine, self.write, records)
         self.metric_sources |= metric_source_pairs(self.write, records)
         await self.apg.copy_records_to_table(
             self.name, records=records, columns=list(self.write.staging_columns)

@@ -28,6 +28,7 @@ INGEST_WORK_MEM = "256MB"
 # While parsing goes on, a table's rows are taken for COPY once this many are waiting.
 DRAIN_MIN_ROWS = 50_000
 DRAIN_POLL_S = 0.05
+COPY_SLICE_ROWS = 25_000
 
 
 @dataclass(slots=True)
@@ -150,7 +151,9 @@ class PayloadWriter:
                 result.by_table[table] = await self.staged[table].upsert(user_id)
             elif rows:
                 write = WRITES[table]
-                result.by_table[table] = await write_small_or_whole(self.apg, write, user_id, rows)
+                result.by_table[table] = await write_small_or_whole(
+                    self.engine, self.apg, write, user_id, rows
+                )
         return result
 
     async def _drain(
@@ -161,9 +164,13 @@ class PayloadWriter:
                 continue
             batch = payload.take(table)
             write = WRITES[table]
-            self.months.setdefault(table, set()).update(months_touched(write, batch))
-            stage = self.staged.setdefault(table, Staging(self.apg, write))
-            await stage.copy(batch)
+            stage = self.staged.setdefault(table, Staging(self.engine, self.apg, write))
+            # In slices: encoding rows for COPY runs on the event loop, and other
+            # requests must not wait behind half a million rows of it.
+            for start in range(0, len(batch), COPY_SLICE_ROWS):
+                piece = batch[start : start + COPY_SLICE_ROWS]
+                self.months.setdefault(table, set()).update(months_touched(write, piece))
+                await stage.copy(piece)
 
     def _months_needed(self, payload: NormalisedPayload) -> dict[str, set[date]]:
         needed = {table: set(months) for table, months in self.months.items()}
