@@ -32,6 +32,7 @@ from bench.harness import (
     fresh_database,
     new_key,
     quantile,
+    settle,
 )
 from health_export.ingest.service import parse_body
 
@@ -126,6 +127,7 @@ async def bulk(
     headers = {**key.headers, "Content-Type": "application/json"}
     with Server(database_url) as server:
         async with httpx.AsyncClient(base_url=server.url) as http:
+            await settle()
             started = time.perf_counter()
             answer = await post_until_stored(http, headers, body)
             seconds = time.perf_counter() - started
@@ -135,6 +137,7 @@ async def bulk(
                 again = orjson.dumps(reordered(doc, random.Random(year)))
                 del doc
                 before = await row_versions(engine, key.user_id)
+                await settle()
                 started = time.perf_counter()
                 answer = await post_until_stored(http, headers, again)
                 run.resend_seconds = time.perf_counter() - started
@@ -159,6 +162,7 @@ async def baseline(engine: AsyncEngine, points: int, year: int) -> tuple[float, 
 
 
 async def _copy_and_upsert(engine: AsyncEngine, records: list[tuple[Any, ...]]) -> float:
+    await settle()
     columns = ("user_id", "metric_id", "source_id", "start_at", *_VALUE_COLUMNS)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _VALUE_COLUMNS)
     current = ", ".join(f"t.{c}" for c in _VALUE_COLUMNS)

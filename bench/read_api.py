@@ -24,7 +24,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import Server, bench_engine, fresh_database, new_key  # noqa: E402
+from bench.harness import Server, bench_engine, fresh_database, new_key, settle  # noqa: E402
 from health_export.auth.principal import Scope  # noqa: E402
 from health_export.partitions import ensure_partitions, month_of  # noqa: E402
 
@@ -100,6 +100,7 @@ async def load_year(url: str, engine: Any, user_id: int) -> None:
         await apg.execute("VACUUM ANALYZE metric_samples")
     finally:
         await apg.close()
+    await settle()
 
 
 def _median_ms(http: httpx.Client, path: str, headers: dict[str, str], **params: Any) -> float:
