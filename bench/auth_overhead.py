@@ -14,33 +14,20 @@ import time
 import uuid
 from pathlib import Path
 
-import asyncpg
 import httpx
-from alembic import command
 from fastapi import Request, Response
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.fixtures.auth import create_user_with_key  # noqa: E402
 
+from bench.harness import fresh_database  # noqa: E402
 from health_export.auth.dependencies import require_scope  # noqa: E402
 from health_export.auth.principal import Scope  # noqa: E402
 from health_export.core.config import load_settings  # noqa: E402
 from health_export.main import create_app  # noqa: E402
-from health_export.migrations_head import alembic_config  # noqa: E402
 
-SERVER = "postgresql://root@127.0.0.1:5432"
 DATABASE = "health_export_bench"
-
-
-async def _fresh_database() -> str:
-    conn = await asyncpg.connect(f"{SERVER}/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}"')
-        await conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await conn.close()
-    return f"postgresql+asyncpg://root@127.0.0.1:5432/{DATABASE}"
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -50,8 +37,7 @@ def _quantile(values: list[float], q: float) -> float:
 
 async def measure(requests: int) -> list[float]:
     """Milliseconds spent authenticating each of ``requests`` valid requests."""
-    url = await _fresh_database()
-    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+    url = await fresh_database(DATABASE)
     settings = load_settings(
         database_url=url,
         redis_url="redis://127.0.0.1:6379/15",

@@ -24,6 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.fixtures.auth import create_user_with_key  # noqa: E402
+from tests.fixtures.databases import drop_database as drop_test_database  # noqa: E402
+from tests.fixtures.databases import fresh_database as fresh_test_database  # noqa: E402
 
 from health_export.auth.principal import Scope  # noqa: E402
 from health_export.core.config import load_settings  # noqa: E402
@@ -42,30 +44,14 @@ def quantile(values: list[float], q: float) -> float:
 
 async def fresh_database(name: str) -> str:
     """Drop and create ``name``, migrate it, and return its asyncpg URL."""
-    conn = await asyncpg.connect(f"{SERVER_URL}/postgres")
-    try:
-        await conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
-        )
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    url = f"{SERVER_URL.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+    url = await fresh_test_database(name, SERVER_URL)
     await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
     return url
 
 
 async def drop_database(name: str) -> None:
     """Drop a benchmark database (its connections first)."""
-    conn = await asyncpg.connect(f"{SERVER_URL}/postgres")
-    try:
-        await conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
-        )
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    finally:
-        await conn.close()
+    await drop_test_database(name, SERVER_URL)
 
 
 async def settle() -> None:

@@ -61,17 +61,6 @@ def bulk_document(points: int, year: int) -> dict[str, Any]:
     return payloads.hae_metrics(payloads.BENCHMARK_METRICS, count=points // 10, start=start)
 
 
-def reordered(value: Any, rng: random.Random) -> Any:
-    """The same content with every object's keys in another order (not byte-identical)."""
-    if isinstance(value, dict):
-        items = list(value.items())
-        rng.shuffle(items)
-        return {key: reordered(item, rng) for key, item in items}
-    if isinstance(value, list):
-        return [reordered(item, rng) for item in value]
-    return value
-
-
 async def post_until_stored(
     http: httpx.AsyncClient, headers: dict[str, str], body: bytes
 ) -> dict[str, Any]:
@@ -134,7 +123,7 @@ async def bulk(
             assert answer["inserted"] == points, answer
             run = BulkRun(points, seconds, server.peak_rss_mb())
             if resend:
-                again = orjson.dumps(reordered(doc, random.Random(year)))
+                again = orjson.dumps(payloads.reordered(doc, random.Random(year)))
                 del doc
                 before = await row_versions(engine, key.user_id)
                 await settle()

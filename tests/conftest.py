@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from alembic import command
@@ -18,36 +17,13 @@ from alembic import command
 from health_export.core.config import Settings, load_settings
 from health_export.main import create_app
 from health_export.migrations_head import alembic_config
+from tests.fixtures.databases import drop_database, fresh_database
 
 pytest_plugins = ["tests.fixtures.auth"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = REPO_ROOT.parent / "shared" / "samples" / "hae"
-SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-async def _recreate_database(name: str) -> None:
-    conn = await asyncpg.connect(f"{SERVER_URL}/postgres")
-    try:
-        await conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
-        )
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def _drop_database(name: str) -> None:
-    conn = await asyncpg.connect(f"{SERVER_URL}/postgres")
-    try:
-        await conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
-        )
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="session")
@@ -57,11 +33,10 @@ def database_url(worker_id_suffix: str) -> Iterator[str]:
     Named per process, so parallel workers and concurrent runs never share one.
     """
     name = f"health_export_test_{worker_id_suffix}_{os.getpid()}"
-    asyncio.run(_recreate_database(name))
-    url = f"{SERVER_URL.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+    url = asyncio.run(fresh_database(name))
     command.upgrade(alembic_config(url), "head")
     yield url
-    asyncio.run(_drop_database(name))
+    asyncio.run(drop_database(name))
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from health_export.auth import keys
 from health_export.cli import app as cli
 from health_export.migrations_head import alembic_config
 from tests.fixtures.auth import unique_name
-from tests.migrations.test_migrations import _fresh_database
+from tests.fixtures.databases import fresh_database
 
 runner = CliRunner()
 
@@ -95,7 +95,7 @@ def test_unknown_user_is_an_error(cli_env: str) -> None:
 def test_bootstrap_prints_settings_once_then_does_nothing(
     worker_id_suffix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = asyncio.run(_fresh_database(f"health_export_bootstrap_{worker_id_suffix}"))
+    url = asyncio.run(fresh_database(f"health_export_bootstrap_{worker_id_suffix}"))
     command.upgrade(alembic_config(url), "head")
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("HOST", "192.168.1.20")

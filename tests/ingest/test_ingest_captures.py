@@ -11,6 +11,7 @@ import orjson
 from fastapi import FastAPI
 
 from tests.conftest import SAMPLES_DIR
+from tests.fixtures import payloads
 from tests.ingest.conftest import Phone, count_rows, fetch
 
 Post = Callable[..., Awaitable[httpx.Response]]
@@ -19,17 +20,6 @@ Post = Callable[..., Awaitable[httpx.Response]]
 def _load(name: str) -> dict[str, Any]:
     loaded: dict[str, Any] = orjson.loads((SAMPLES_DIR / name).read_bytes())
     return loaded
-
-
-def _reordered(value: Any, rng: random.Random) -> Any:
-    """The same content with every object's keys in another order (not byte-identical)."""
-    if isinstance(value, dict):
-        items = list(value.items())
-        rng.shuffle(items)
-        return {key: _reordered(item, rng) for key, item in items}
-    if isinstance(value, list):
-        return [_reordered(item, rng) for item in value]
-    return value
 
 
 async def test_day_grouped_metrics_capture_is_stored_completely(
@@ -72,7 +62,7 @@ async def test_same_content_in_another_key_order_changes_nothing(
         "SELECT sum(xmin::text::bigint) AS v FROM metric_samples WHERE user_id = :u",
         u=phone.user_id,
     )
-    response = await post(phone, _reordered(doc, random.Random(7)))
+    response = await post(phone, payloads.reordered(doc, random.Random(7)))
     body = response.json()
     assert body["duplicate_payload"] is False
     assert body["inserted"] == 0

@@ -15,17 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from health_export.migrations.env_support import include_object
 from health_export.migrations_head import alembic_config, expected_head
 from health_export.models_registry import metadata
-from tests.conftest import SERVER_URL, _drop_database
-
-
-async def _fresh_database(name: str) -> str:
-    conn = await asyncpg.connect(f"{SERVER_URL}/postgres")
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return f"{SERVER_URL.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+from tests.fixtures.databases import drop_database, fresh_database
 
 
 def _diff(connection: Connection) -> list[object]:
@@ -55,7 +45,7 @@ async def _revision(url: str) -> str | None:
 
 def test_upgrade_downgrade_upgrade_leaves_no_drift() -> None:
     name = f"health_export_migrations_{os.getpid()}"
-    url = asyncio.run(_fresh_database(name))
+    url = asyncio.run(fresh_database(name))
     try:
         config = alembic_config(url)
         command.upgrade(config, "head")
@@ -66,4 +56,4 @@ def test_upgrade_downgrade_upgrade_leaves_no_drift() -> None:
         assert asyncio.run(_revision(url)) == expected_head()
         assert asyncio.run(_schema_diff(url)) == []
     finally:
-        asyncio.run(_drop_database(name))
+        asyncio.run(drop_database(name))
