@@ -35,23 +35,18 @@ from bench.harness import (
     settle,
 )
 from health_export.ingest.service import parse_body
+from health_export.ingest.tables import WRITES
 
 DATABASE = "health_export_bench_ingest"
 BULK_POINTS = 935_000
 SMALL_SYNC_CLIENTS = 16
 SMALL_SYNC_SECONDS = 30.0
 SMALL_SYNC_METRICS = payloads.BENCHMARK_METRICS[:5]
-_VALUE_COLUMNS = (
-    "end_at",
-    "utc_offset_min",
-    "unit",
-    "qty",
-    "min",
-    "avg",
-    "max",
-    "systolic",
-    "diastolic",
-    "attrs",
+# The bare baseline writes the same columns the ingest writer does.
+_VALUE_COLUMNS = tuple(
+    name
+    for name, _ in WRITES["metric_samples"].target_columns()
+    if name not in WRITES["metric_samples"].key
 )
 
 

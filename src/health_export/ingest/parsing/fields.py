@@ -191,3 +191,23 @@ class ItemReader:
             elif explicit is not None:
                 raise FieldRejected(self._attrs_key, "attrs is not an object")
         return extra or None
+
+
+def for_each_object(
+    reject: Callable[[str, str], None],
+    items: list[Any],
+    path: str,
+    what: str,
+    handle: Callable[[dict[str, Any], str], None],
+) -> None:
+    """``handle`` every object of ``items`` with its path; reject the rest, and every item
+    whose handling raises :class:`FieldRejected`, without stopping."""
+    for index, item in enumerate(items):
+        item_path = f"{path}[{index}]"
+        if not isinstance(item, dict):
+            reject(item_path, f"{what} is not an object")
+            continue
+        try:
+            handle(item, item_path)
+        except FieldRejected as rejection:
+            reject(rejection.path_in(item_path), rejection.reason)

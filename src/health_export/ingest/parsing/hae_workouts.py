@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from health_export.ingest.parsing.dates import parse_date
-from health_export.ingest.parsing.fields import FieldRejected, ItemReader
+from health_export.ingest.parsing.fields import ItemReader, for_each_object
 from health_export.ingest.parsing.points import PointKeys
 from health_export.ingest.parsing.workouts import (
     RouteKeys,
@@ -68,15 +68,13 @@ HAE_ROUTE_KEYS = RouteKeys(
 
 def parse_hae_workouts(payload: NormalisedPayload, workouts: list[Any], path: str) -> None:
     """Add every usable workout with its series and route; reject the others."""
-    for index, item in enumerate(workouts):
-        item_path = f"{path}[{index}]"
-        if not isinstance(item, dict):
-            payload.reject(item_path, "workout is not an object")
-            continue
-        try:
-            _parse_workout(payload, item, item_path)
-        except FieldRejected as rejection:
-            payload.reject(rejection.path_in(item_path), rejection.reason)
+    for_each_object(
+        payload.reject,
+        workouts,
+        path,
+        "workout",
+        lambda item, item_path: _parse_workout(payload, item, item_path),
+    )
 
 
 def _parse_workout(payload: NormalisedPayload, item: dict[str, Any], path: str) -> None:

@@ -11,7 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from health_export.ingest.parsing.dates import DateParseError, parse_date, utc_iso
-from health_export.ingest.parsing.fields import FieldRejected, ItemReader, fmt, is_number
+from health_export.ingest.parsing.fields import (
+    FieldRejected,
+    ItemReader,
+    fmt,
+    for_each_object,
+    is_number,
+)
 from health_export.ingest.parsing.points import Row
 from health_export.ingest.records import NormalisedPayload
 
@@ -33,15 +39,13 @@ def add_records(
     make_reader: ReaderFactory = ItemReader,
 ) -> None:
     """Build one row per item; reject the items that fail, with their path."""
-    for index, item in enumerate(items):
-        item_path = f"{path}[{index}]"
-        if not isinstance(item, dict):
-            payload.reject(item_path, "item is not an object")
-            continue
-        try:
-            payload.add(table, build(make_reader(item)))
-        except FieldRejected as rejection:
-            payload.reject(rejection.path_in(item_path), rejection.reason)
+    for_each_object(
+        payload.reject,
+        items,
+        path,
+        "item",
+        lambda item, _path: payload.add(table, build(make_reader(item))),
+    )
 
 
 def symptom_row(reader: ItemReader) -> Row:

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from health_export.ingest.parsing.dates import parse_date_with_offset
 from health_export.ingest.parsing.errors import PayloadShapeError
-from health_export.ingest.parsing.fields import FieldRejected, ItemReader
+from health_export.ingest.parsing.fields import FieldRejected, ItemReader, for_each_object
 from health_export.ingest.parsing.other_types import (
     RowBuilder,
     add_records,
@@ -406,15 +406,13 @@ def _sleep_stages(payload: NormalisedPayload, items: list[Any], path: str) -> No
 
 
 def _workouts(payload: NormalisedPayload, items: list[Any], path: str) -> None:
-    for index, item in enumerate(items):
-        item_path = f"{path}[{index}]"
-        if not isinstance(item, dict):
-            payload.reject(item_path, "workout is not an object")
-            continue
-        try:
-            _workout(payload, item, item_path)
-        except FieldRejected as rejection:
-            payload.reject(rejection.path_in(item_path), rejection.reason)
+    for_each_object(
+        payload.reject,
+        items,
+        path,
+        "workout",
+        lambda item, item_path: _workout(payload, item, item_path),
+    )
 
 
 def _workout(payload: NormalisedPayload, item: dict[str, Any], path: str) -> None:
