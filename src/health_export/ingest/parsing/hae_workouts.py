@@ -21,6 +21,7 @@ from health_export.ingest.parsing.workouts import (
     duration_or_window,
     typed_value,
     workout_id,
+    workout_row,
 )
 from health_export.ingest.records import NormalisedPayload
 
@@ -92,22 +93,15 @@ def _parse_workout(payload: NormalisedPayload, item: dict[str, Any], path: str) 
     summaries, typed = _summaries(item)
     payload.add(
         "workouts",
-        (
+        workout_row(
             workout,
             app_id,
             name,
-            start_at,
-            end_at,
-            offset_min,
+            (start_at, end_at, offset_min),
             duration_s,
-            location,
-            is_indoor,
-            typed.get("distance_km"),
-            typed.get("active_energy_kcal"),
-            typed.get("total_energy_kcal"),
-            typed.get("avg_heart_rate"),
-            typed.get("max_heart_rate"),
-            summaries or None,
+            (location, is_indoor),
+            typed,
+            summaries,
             _as_object(metadata),
         ),
     )

@@ -34,6 +34,7 @@ from health_export.ingest.parsing.workouts import (
     duration_or_window,
     typed_value,
     workout_id,
+    workout_row,
 )
 from health_export.ingest.records import NormalisedPayload
 
@@ -435,22 +436,15 @@ def _workout(payload: NormalisedPayload, item: dict[str, Any], path: str) -> Non
     workout = workout_id(app_id, name, start_at)
     payload.add(
         "workouts",
-        (
+        workout_row(
             workout,
             app_id,
             name,
-            start_at,
-            end_at,
-            offset_min,
+            (start_at, end_at, offset_min),
             duration_s,
-            reader.text("location"),
-            reader.boolean("is_indoor"),
-            typed.get("distance_km"),
-            typed.get("active_energy_kcal"),
-            typed.get("total_energy_kcal"),
-            typed.get("avg_heart_rate"),
-            typed.get("max_heart_rate"),
-            {**summaries, **extras} or None,
+            (reader.text("location"), reader.boolean("is_indoor")),
+            typed,
+            {**summaries, **extras},
             reader.raw("metadata"),
         ),
     )

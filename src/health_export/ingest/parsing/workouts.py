@@ -4,7 +4,7 @@ columns, time series and routes."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -231,3 +231,44 @@ def check_window(start_at: datetime, end_at: datetime, end_key: str) -> None:
 def duration_or_window(duration_s: float | None, start_at: datetime, end_at: datetime) -> float:
     """The sent duration, else the wall-clock length of the workout."""
     return duration_s if duration_s is not None else (end_at - start_at).total_seconds()
+
+
+# The typed summary columns of ``workouts``, in table order (filled from summaries).
+TYPED_SUMMARY_COLUMNS = (
+    "distance_km",
+    "active_energy_kcal",
+    "total_energy_kcal",
+    "avg_heart_rate",
+    "max_heart_rate",
+)
+
+
+def workout_row(
+    workout: uuid.UUID,
+    app_id: str | None,
+    name: str,
+    window: tuple[datetime, datetime | None, int],
+    duration_s: float | None,
+    place: tuple[str | None, bool | None],
+    typed: Mapping[str, float | None],
+    summaries: dict[str, Any] | None,
+    metadata: Any,
+) -> tuple[Any, ...]:
+    """One ``workouts`` row; ``window`` is (start, end, UTC offset), ``place`` is
+    (location, is indoor)."""
+    start_at, end_at, offset_min = window
+    location, is_indoor = place
+    return (
+        workout,
+        app_id,
+        name,
+        start_at,
+        end_at,
+        offset_min,
+        duration_s,
+        location,
+        is_indoor,
+        *(typed.get(column) for column in TYPED_SUMMARY_COLUMNS),
+        summaries or None,
+        metadata,
+    )
