@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
@@ -10,10 +11,12 @@ from collections.abc import Awaitable, Callable
 import httpx
 import orjson
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from health_export.auth.principal import Principal, Scope
 from health_export.ingest.body import ReceivedBody
 from health_export.ingest.replay import replay
+from health_export.ingest.repository import decompress_body
 from health_export.ingest.service import store_raw
 from health_export.ingest.worker import process_next_pending
 from tests.fixtures import payloads
@@ -21,6 +24,7 @@ from tests.fixtures.auth import create_user_with_key
 from tests.ingest.conftest import Phone, count_rows, fetch, make_phone
 
 Post = Callable[..., Awaitable[httpx.Response]]
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 def _principal(phone: Phone) -> Principal:
@@ -51,6 +55,26 @@ async def test_worker_finishes_an_ingestion_left_by_a_crash(app: FastAPI, phone:
     )
     assert rows[0]["status"] == "processed"
     assert rows[0]["result"]["inserted"] == 7
+
+
+async def test_bodies_are_stored_zstd_and_older_gzip_bodies_still_process(
+    app: FastAPI, phone: Phone
+) -> None:
+    doc = payloads.hae_metrics(["step_count"], count=5)
+    ingestion_id = await _store_without_processing(app, phone, doc)
+    rows = await fetch(app, "SELECT body FROM raw_ingestions WHERE id = :i", i=ingestion_id)
+    assert rows[0]["body"][:4] == ZSTD_MAGIC
+    assert decompress_body(rows[0]["body"]) == orjson.dumps(doc)
+    # A body stored gzip, as releases before zstd stored them.
+    async with app.state.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE raw_ingestions SET body = :b WHERE id = :i"),
+            {"b": gzip.compress(orjson.dumps(doc)), "i": ingestion_id},
+        )
+    for _ in range(20):
+        if not await process_next_pending(app.state.engine, stale_after_s=0):
+            break
+    assert await count_rows(app, "metric_samples", phone.user_id) == 5
 
 
 async def test_worker_marks_an_unusable_stored_body_rejected(app: FastAPI, phone: Phone) -> None:

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from health_export.ingest import writer
 from health_export.ingest.records import NormalisedPayload
-from health_export.ingest.upsert import UNNEST_MAX_ROWS
+from health_export.ingest.upsert import (
+    BATCH_TABLE_PREFIX,
+    UNNEST_MAX_ROWS,
+    batch_table_name,
+    drop_abandoned_batch_tables,
+)
 from tests.fixtures.auth import create_user_with_key
 from tests.ingest.conftest import fetch
 
@@ -41,14 +49,22 @@ async def _write(
     user_id: int,
     payload: NormalisedPayload,
     parsing: asyncio.Future[Any] | None = None,
+    claim: Callable[[], Awaitable[int | None]] | None = None,
 ) -> writer.WriteResult:
     engine = app.state.engine
-    async with engine.connect() as conn, conn.begin():
-        stream = writer.PayloadWriter(engine, conn)
-        await stream.start()
-        if parsing is not None:
-            await stream.stage_while_parsing(payload, parsing)
-        return await stream.finish(user_id, payload)
+    committed = False
+    try:
+        async with engine.connect() as conn:
+            async with conn.begin():
+                stream = writer.PayloadWriter(engine, conn)
+                await stream.start()
+                if parsing is not None:
+                    await stream.stage_while_parsing(payload, parsing, claim)
+                result = await stream.finish(user_id, payload)
+            committed = True
+    finally:
+        await stream.close(committed=committed)
+    return result
 
 
 async def _stored(app: FastAPI, user_id: int) -> list[float]:
@@ -73,6 +89,20 @@ async def test_repeated_key_in_one_batch_keeps_the_last_on_both_paths(
     assert stored[3] == 99.0
 
 
+async def _parse_slowly(payload: NormalisedPayload, parsing: asyncio.Future[Any]) -> list[int]:
+    """Five chunks of 100 rows with pauses, then key 0 again (it must win); rows taken by
+    the writer after each chunk."""
+    taken_during_parse: list[int] = []
+    rows = payload.rows["metric_samples"]
+    for chunk in range(5):
+        rows.extend(_row(chunk * 100 + i, float(chunk)) for i in range(100))
+        await asyncio.sleep(0.05)
+        taken_during_parse.append(payload.taken.get("metric_samples", 0))
+    rows.append(_row(0, 42.0))
+    parsing.set_result(payload)
+    return taken_during_parse
+
+
 async def test_rows_are_staged_while_the_parser_is_still_producing_them(
     app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -80,29 +110,140 @@ async def test_rows_are_staged_while_the_parser_is_still_producing_them(
     monkeypatch.setattr(writer, "DRAIN_POLL_S", 0.001)
     user = await create_user_with_key(app)
     payload = NormalisedPayload()
-    loop = asyncio.get_running_loop()
-    parsing: asyncio.Future[Any] = loop.create_future()
-    taken_during_parse: list[int] = []
-
-    async def parser() -> None:
-        rows = payload.rows["metric_samples"]
-        for chunk in range(5):
-            rows.extend(_row(chunk * 100 + i, float(chunk)) for i in range(100))
-            await asyncio.sleep(0.02)
-            taken_during_parse.append(payload.taken.get("metric_samples", 0))
-        rows.append(_row(0, 42.0))  # the same key again, last: it must win
-        parsing.set_result(payload)
-
-    producer = asyncio.create_task(parser())
+    parsing: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    producer = asyncio.create_task(_parse_slowly(payload, parsing))
+    # No claim: batches are staged as they come and written by finish().
     result = await _write(app, user.user_id, payload, parsing)
-    await producer
-    assert max(taken_during_parse) > 0
+    assert max(await producer) > 0
     assert payload.received == 501
     counts = result.by_table["metric_samples"]
-    assert (counts.inserted, counts.unchanged) == (500, 1)
+    # Key 0 came again in a later batch: inserted by the first, updated by the second.
+    assert (counts.inserted, counts.updated, counts.unchanged) == (500, 1, 0)
     stored = await _stored(app, user.user_id)
     assert len(stored) == 500
     assert stored[0] == 42.0
+
+
+async def test_claimed_batches_reach_the_table_while_the_parser_still_runs(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer, "DRAIN_MIN_ROWS", 1)
+    monkeypatch.setattr(writer, "DRAIN_POLL_S", 0.001)
+    user = await create_user_with_key(app)
+    payload = NormalisedPayload()
+    parsing: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    claims: list[int] = []
+    written_during_parse: list[int] = []
+
+    async def claim() -> int:
+        claims.append(user.user_id)
+        return user.user_id
+
+    original = writer.TableWriter.store
+
+    async def store(self: writer.TableWriter, batch: Any, user_id: int) -> None:
+        await original(self, batch, user_id)
+        if not parsing.done():
+            written_during_parse.append(batch.rows)
+
+    monkeypatch.setattr(writer.TableWriter, "store", store)
+    producer = asyncio.create_task(_parse_slowly(payload, parsing))
+    result = await _write(app, user.user_id, payload, parsing, claim)
+    await producer
+    assert claims == [user.user_id]  # claimed once, before the first write
+    assert sum(written_during_parse) > 0
+    counts = result.by_table["metric_samples"]
+    assert (counts.inserted, counts.updated, counts.unchanged) == (500, 1, 0)
+    stored = await _stored(app, user.user_id)
+    assert len(stored) == 500
+    assert stored[0] == 42.0
+
+
+async def test_a_refused_claim_writes_nothing_and_leaves_no_table(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer, "DRAIN_MIN_ROWS", 1)
+    monkeypatch.setattr(writer, "DRAIN_POLL_S", 0.001)
+    user = await create_user_with_key(app)
+    payload = NormalisedPayload()
+    parsing: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    async def refused() -> None:
+        return None  # another attempt finished this ingestion meanwhile
+
+    engine = app.state.engine
+    producer = asyncio.create_task(_parse_slowly(payload, parsing))
+    async with engine.connect() as conn:
+        async with conn.begin():
+            stream = writer.PayloadWriter(engine, conn)
+            await stream.start()
+            await stream.stage_while_parsing(payload, parsing, refused)
+            assert stream.waiting  # staged, never written
+        await stream.close(committed=True)
+    await producer
+    assert await _stored(app, user.user_id) == []
+    assert await _batch_tables(app) == []
+
+
+async def test_a_rolled_back_ingest_leaves_no_batch_table(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer, "DRAIN_MIN_ROWS", 1)
+    monkeypatch.setattr(writer, "DRAIN_POLL_S", 0.001)
+    user = await create_user_with_key(app)
+    payload = NormalisedPayload()
+    parsing: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    async def claim() -> int:
+        return user.user_id
+
+    producer = asyncio.create_task(_parse_slowly(payload, parsing))
+    with pytest.raises(RuntimeError, match="after the first batches"):
+        await _write_then_fail(app, payload, parsing, claim)
+    await producer
+    assert await _stored(app, user.user_id) == []
+    assert await _batch_tables(app) == []
+
+
+async def _write_then_fail(
+    app: FastAPI,
+    payload: NormalisedPayload,
+    parsing: asyncio.Future[Any],
+    claim: Callable[[], Awaitable[int | None]],
+) -> None:
+    engine = app.state.engine
+    committed = False
+    try:
+        async with engine.connect() as conn:
+            async with conn.begin():
+                stream = writer.PayloadWriter(engine, conn)
+                await stream.start()
+                await stream.stage_while_parsing(payload, parsing, claim)
+                assert stream.tables["metric_samples"].counts.inserted > 0
+                raise RuntimeError("the ingest failed after the first batches")
+            committed = True
+    finally:
+        await stream.close(committed=committed)
+
+
+async def _batch_tables(app: FastAPI) -> list[str]:
+    rows = await fetch(
+        app, "SELECT relname FROM pg_class WHERE starts_with(relname, :p)", p=BATCH_TABLE_PREFIX
+    )
+    return [row["relname"] for row in rows]
+
+
+async def test_abandoned_batch_tables_are_swept_and_fresh_ones_kept(app: FastAPI) -> None:
+    engine = app.state.engine
+    old = f"{BATCH_TABLE_PREFIX}{int(time.time()) - 7200}_0123456789ab"
+    fresh = batch_table_name()
+    async with engine.begin() as conn:
+        for name in (old, fresh):
+            await conn.execute(text(f"CREATE UNLOGGED TABLE {name} (x int)"))
+    assert await drop_abandoned_batch_tables(engine, older_than_s=3600) == 1
+    assert await _batch_tables(app) == [fresh]
+    async with engine.begin() as conn:
+        await conn.execute(text(f"DROP TABLE {fresh}"))
 
 
 async def test_resend_through_staging_rewrites_nothing(app: FastAPI) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from health_export.core.logging import get_logger
 from health_export.ingest.service import IngestRuntime
+from health_export.ingest.upsert import drop_abandoned_batch_tables
 from health_export.ingest.worker import run_worker
 from health_export.partitions import (
     drop_partitions_before,
@@ -20,6 +21,8 @@ from health_export.samples.models import PARTITIONED_TABLES
 
 MONTHS_AHEAD = 2
 HOUSEKEEPING_INTERVAL_S = 3600
+# No ingest lasts this long (100 MB take seconds), so an older batch table is abandoned.
+ABANDONED_BATCH_AGE_S = 3600
 log = get_logger("health_export.ingest")
 
 
@@ -51,10 +54,19 @@ async def drop_expired_raw_bodies(state: Any) -> int:
     return dropped
 
 
+async def drop_abandoned_batches(state: Any) -> int:
+    """Drop batch tables that a crashed ingest left (see ingest/writer.py)."""
+    dropped = await drop_abandoned_batch_tables(state.engine, ABANDONED_BATCH_AGE_S)
+    if dropped:
+        log.info("abandoned_batch_tables_dropped", tables=dropped)
+    return dropped
+
+
 async def _run_housekeeping(state: Any) -> None:
     while not state.shutting_down:
         try:
             await drop_expired_raw_bodies(state)
+            await drop_abandoned_batches(state)
             await create_partitions_ahead(state)
         except Exception as exc:  # the database may be down; next round
             log.warning("housekeeping_failed", exc_type=type(exc).__name__)

@@ -217,14 +217,15 @@ class NormalisedPayload:
         """Record a rejected point (one error per rejected point)."""
         self.errors.append(PointError(path, reason))
 
-    def take(self, table: str) -> list[tuple[Any, ...]]:
-        """Remove and return the rows parsed so far (safe while a parser thread appends).
+    def take(self, table: str, limit: int | None = None) -> list[tuple[Any, ...]]:
+        """Remove and return the rows parsed so far, the first ``limit`` of them at most
+        (safe while a parser thread appends).
 
         Slicing and deleting a list prefix are each atomic under the GIL, and the parser
         only ever appends, so rows appended in between stay for the next take.
         """
         batch = self.rows[table]
-        count = len(batch)
+        count = len(batch) if limit is None else min(limit, len(batch))
         taken = batch[:count]
         del batch[:count]
         self.taken[table] = self.taken.get(table, 0) + count

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gzip
 import hashlib
 import uuid
 from collections.abc import Awaitable
@@ -158,11 +157,6 @@ async def store_unless_duplicate(
     return ingestion_id
 
 
-def _compressed(data: bytes) -> bytes:
-    # Level 1: ~7x on JSON at several hundred MB/s; zlib releases the GIL while it works.
-    return gzip.compress(data, compresslevel=1, mtime=0)
-
-
 async def _insert_raw(
     conn: AsyncConnection,
     principal: Principal,
@@ -174,9 +168,9 @@ async def _insert_raw(
 ) -> None:
     data = received.data
     body = (
-        _compressed(data)
+        repository.compress_body(data)
         if len(data) < _HASH_IN_THREAD_BYTES
-        else (await asyncio.to_thread(_compressed, data))
+        else (await asyncio.to_thread(repository.compress_body, data))
     )
     await repository.insert_raw(
         conn,
@@ -212,19 +206,46 @@ class _Staged:
     rejected: RejectedPayload | None = None
 
 
-async def _stage_while_parsing(
-    engine: AsyncEngine, conn: AsyncConnection, parsing: ParseInProgress
-) -> _Staged:
+@dataclass(slots=True)
+class _Claim:
+    """The ingestion's row, locked once: before the first write, or before processing."""
+
+    conn: AsyncConnection
+    ingestion_id: uuid.UUID
+    stored: Awaitable[Any] | None
+    _row: dict[str, Any] | None = None
+    _locked: bool = False
+
+    async def row(self) -> dict[str, Any] | None:
+        """The locked row (None: no such ingestion), once the raw body is committed."""
+        if not self._locked:
+            if self.stored is not None:
+                await self.stored
+            self._row = await repository.lock_for_processing(
+                self.conn, self.ingestion_id, skip_locked=False
+            )
+            self._locked = True
+        return self._row
+
+    async def user_to_write_for(self) -> int | None:
+        """Whose rows may be written now; None when another attempt already finished it."""
+        row = await self.row()
+        return None if row is None or row["status"] != "received" else int(row["user_id"])
+
+
+async def _stage_while_parsing(staged: _Staged, parsing: ParseInProgress, claim: _Claim) -> None:
     # A parse in progress serves one attempt only: a retried attempt starts afresh,
     # since the failed one took rows out of the payload into its rolled-back staging.
     parsing.is_used = True
-    staged = _Staged(PayloadWriter(engine, conn), parsing.payload)
     await staged.writer.start()
     try:
-        await staged.writer.stage_while_parsing(parsing.payload, parsing.done)
+        await staged.writer.stage_while_parsing(
+            parsing.payload, parsing.done, claim.user_to_write_for
+        )
     except RejectedPayload as exc:
+        # Raised before the parser produced any row (the envelope is unusable), so
+        # nothing was written.
         staged.rejected = exc
-    return staged
 
 
 async def _write(
@@ -290,22 +311,31 @@ async def process(
     commit (``stored``) lands; nothing reaches a real table before that commit.
     """
     rejected: RejectedPayload | None = None
-    async with engine.connect() as conn:
-        async with conn.begin():
-            staged = None
-            if parsing is not None and not parsing.is_used:
-                staged = await _stage_while_parsing(engine, conn, parsing)
-            if stored is not None:
-                await stored
-            row = await repository.lock_for_processing(conn, ingestion_id, skip_locked=False)
-            if row is None:
-                raise LookupError(f"no ingestion {ingestion_id}")
-            try:
-                return await process_locked(engine, conn, row, body, staged=staged, force=force)
-            except RejectedPayload as exc:
-                rejected = exc  # commit the 'rejected' mark, then answer with it
-    assert rejected is not None  # noqa: S101 - the only way out of the block without return
-    raise rejected.error
+    staged: _Staged | None = None
+    committed = False
+    try:
+        async with engine.connect() as conn:
+            async with conn.begin():
+                claim = _Claim(conn, ingestion_id, stored)
+                if parsing is not None and not parsing.is_used:
+                    staged = _Staged(PayloadWriter(engine, conn), parsing.payload)
+                    await _stage_while_parsing(staged, parsing, claim)
+                row = await claim.row()
+                if row is None:
+                    raise LookupError(f"no ingestion {ingestion_id}")
+                try:
+                    result = await process_locked(
+                        engine, conn, row, body, staged=staged, force=force
+                    )
+                except RejectedPayload as exc:
+                    rejected = exc  # commit the 'rejected' mark, then answer with it
+            committed = True
+    finally:
+        if staged is not None:
+            await staged.writer.close(committed=committed)
+    if rejected is not None:
+        raise rejected.error
+    return result
 
 
 def _start_parsing(data: bytes) -> ParseInProgress:

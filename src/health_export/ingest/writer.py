@@ -8,25 +8,41 @@ most one drain's worth of rows is held in memory. The upsert itself is in ``upse
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
+from operator import itemgetter
 from typing import Any
 
 import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from health_export.core.logging import get_logger
+from health_export.ingest.gc_pause import PAUSE_FROM_BYTES, gc_paused
 from health_export.ingest.records import NormalisedPayload
 from health_export.ingest.tables import WRITES, TableWrite
-from health_export.ingest.upsert import Staging, TableCounts, write_small_or_whole
-from health_export.partitions import ensure_partitions_exist, month_of
+from health_export.ingest.upsert import (
+    Batch,
+    TableCounts,
+    TableWriter,
+    batch_table_name,
+    drop_batch_tables,
+    stage_batch,
+    write_small_or_whole,
+)
+from health_export.partitions import ensure_partitions_exist, month_of, next_month
 
 # Advisory lock class for "one ingest per user at a time" ("HEin" in ASCII).
 INGEST_LOCK_CLASS = 0x4865_696E
 INGEST_WORK_MEM = "256MB"
-# While parsing goes on, a table's rows are taken for COPY once this many are waiting.
+log = get_logger("health_export.ingest")
+# While parsing goes on, a table's rows are taken for COPY once this many are waiting,
+# at most BATCH_ROWS at a time.
 DRAIN_MIN_ROWS = 50_000
+BATCH_ROWS = 100_000
+# A batch spanning at most this many months gets a partition for each month of its span.
+CONSECUTIVE_MONTHS_MAX = 12
 DRAIN_POLL_S = 0.05
 COPY_SLICE_ROWS = 25_000
 
@@ -76,10 +92,21 @@ def months_touched(write: TableWrite, rows: Sequence[tuple[Any, ...]]) -> set[da
     """The UTC months a batch's rows fall in (for partitions)."""
     if write.partition_column is None:
         return set()
-    index = write.staging_columns.index(write.partition_column)
+    moments = list(map(itemgetter(write.staging_columns.index(write.partition_column)), rows))
+    if not moments:
+        return set()
+    # A batch usually covers a few consecutive months: every month from its first to its
+    # last is exact enough (an empty partition costs nothing) and needs no Python call
+    # per row (converting each of 100k moments took ~50 ms per batch, measured).
+    first, last = month_of(min(moments)), month_of(max(moments))
+    if (last.year - first.year) * 12 + last.month - first.month <= CONSECUTIVE_MONTHS_MAX:
+        months = {first}
+        while first < last:
+            first = next_month(first)
+            months.add(first)
+        return months
     # Parsers reuse datetime objects for repeated timestamps; dedupe before converting.
-    moments: set[datetime] = {row[index] for row in rows}
-    return {month_of(moment) for moment in moments}
+    return {month_of(moment) for moment in set(moments)}
 
 
 async def prepare_partitions(engine: AsyncEngine, months: dict[str, set[date]]) -> None:
@@ -101,19 +128,30 @@ async def lock_user(conn: AsyncConnection, user_id: int) -> None:
 
 
 class PayloadWriter:
-    """Writes one payload in ``conn``'s transaction: staging first, upserts at the end.
+    """Writes one payload in ``conn``'s transaction, a batch at a time.
 
-    With a parse still in progress, :meth:`stage_while_parsing` COPYs rows into staging
-    as they come, so parsing and COPY overlap and at most one drain's worth of rows is in
-    memory; :meth:`finish` upserts everything.
+    With a parse still in progress, :meth:`stage_while_parsing` runs a two-stage
+    pipeline: a feeder connection COPYs each batch of parsed rows into an unlogged table
+    of its own (outside the ingest transaction, so nothing is visible to readers), while
+    the ingest transaction writes the batch before it into its real table. Python
+    encodes the next batch while PostgreSQL writes this one, and memory holds a few
+    batches. :meth:`finish` writes what is left; :meth:`close` cleans up afterwards.
     """
 
     def __init__(self, engine: AsyncEngine, conn: AsyncConnection) -> None:
         self.engine = engine
         self.conn = conn
         self.apg: Any = None
-        self.staged: dict[str, Staging] = {}
         self.months: dict[str, set[date]] = {}
+        self.tables: dict[str, TableWriter] = {}
+        # Batches staged before the ingestion was claimed, written by finish().
+        self.waiting: list[Batch] = []
+        self._user_id: int | None = None
+        self._claimed = False
+        self._feeder: AsyncConnection | None = None
+        self._feeder_apg: Any = None
+        self._batch_tables: set[str] = set()
+        self._written_tables: set[str] = set()
 
     async def start(self) -> None:
         """Begin the transaction with its settings.
@@ -130,47 +168,127 @@ class PayloadWriter:
         self.apg = await driver_connection(self.conn)
 
     async def stage_while_parsing(
-        self, payload: NormalisedPayload, parsing: asyncio.Future[Any]
+        self,
+        payload: NormalisedPayload,
+        parsing: asyncio.Future[Any],
+        claim: Callable[[], Awaitable[int | None]] | None = None,
     ) -> None:
-        """COPY rows into staging while ``parsing`` fills ``payload``; re-raise its error."""
-        while not parsing.done():
-            await asyncio.wait({parsing}, timeout=DRAIN_POLL_S)
-            await self._drain(payload, minimum=DRAIN_MIN_ROWS)
-        parsing.result()
+        """Stage and write batches while ``parsing`` fills ``payload``; re-raise its error.
+
+        ``claim`` is awaited once, before the first row would reach a real table; it
+        gives the user id to write for, or None when the ingestion was finished by
+        another attempt (then nothing is written). Without a claim, batches wait for
+        :meth:`finish`.
+        """
+        # Unbounded: a staged batch's rows wait in PostgreSQL, not in this process.
+        staged: asyncio.Queue[Batch | Exception | None] = asyncio.Queue()
+        # The collector stays off until every parsed row has left this process: after
+        # the parse, its full collections walked the rows still waiting for COPY.
+        with gc_paused(PAUSE_FROM_BYTES):
+            feeding = asyncio.create_task(self._feed(payload, parsing, staged))
+            try:
+                while (item := await staged.get()) is not None:
+                    if isinstance(item, Exception):
+                        raise item
+                    await self._take(item, claim)
+            finally:
+                if not feeding.done():
+                    feeding.cancel()
+                await asyncio.gather(feeding, return_exceptions=True)
 
     async def finish(self, user_id: int, payload: NormalisedPayload) -> WriteResult:
-        """Upsert every table of ``payload`` (staged or not) for ``user_id``."""
+        """Write every table of ``payload`` (staged or not) for ``user_id``."""
         if self.apg is None:
             await self.start()
-        await self._drain(payload, minimum=1, staged_only=True)
         await prepare_partitions(self.engine, self._months_needed(payload))
-        await lock_user(self.conn, user_id)
+        if self._user_id is None:
+            await lock_user(self.conn, user_id)
+        for batch in self.waiting:
+            await self._write(batch, user_id)
+        self.waiting = []
         result = WriteResult()
+        for table, writer in self.tables.items():
+            result.by_table[table] = writer.counts
         for table, rows in payload.rows.items():
-            if table in self.staged:
-                result.by_table[table] = await self.staged[table].upsert(user_id)
-            elif rows:
-                write = WRITES[table]
-                result.by_table[table] = await write_small_or_whole(
-                    self.engine, self.apg, write, user_id, rows
+            if rows:
+                counts = await write_small_or_whole(
+                    self.engine, self.apg, WRITES[table], user_id, rows
                 )
+                result.by_table[table] = result.by_table.get(table, TableCounts()) + counts
         return result
 
-    async def _drain(
-        self, payload: NormalisedPayload, *, minimum: int, staged_only: bool = False
+    async def close(self, *, committed: bool) -> None:
+        """After the ingest transaction ended: drop what it left, return the feeder.
+
+        Batch tables are dropped by the transaction that writes them, so a rolled-back
+        ingest leaves them behind; the housekeeping sweep catches what this misses.
+        """
+        if self._feeder is None:
+            return
+        left = self._batch_tables - self._written_tables if committed else self._batch_tables
+        try:
+            await drop_batch_tables(self._feeder_apg, left)
+        except Exception as exc:  # noqa: BLE001 - cleanup must not hide the ingest's outcome
+            log.warning("batch_tables_not_dropped", exc_type=type(exc).__name__)
+        finally:
+            await self._feeder.close()
+            self._feeder = None
+
+    async def _feed(
+        self,
+        payload: NormalisedPayload,
+        parsing: asyncio.Future[Any],
+        staged: asyncio.Queue[Batch | Exception | None],
     ) -> None:
-        for table, rows in payload.rows.items():
-            if len(rows) < minimum or (staged_only and table not in self.staged):
-                continue
-            batch = payload.take(table)
-            write = WRITES[table]
-            stage = self.staged.setdefault(table, Staging(self.engine, self.apg, write))
-            # In slices: encoding rows for COPY runs on the event loop, and other
-            # requests must not wait behind half a million rows of it.
-            for start in range(0, len(batch), COPY_SLICE_ROWS):
-                piece = batch[start : start + COPY_SLICE_ROWS]
-                self.months.setdefault(table, set()).update(months_touched(write, piece))
-                await stage.copy(piece)
+        """Take parsed rows a batch at a time and COPY each into its table (feeder side)."""
+        try:
+            while True:
+                finished = parsing.done()
+                minimum = 1 if finished else DRAIN_MIN_ROWS
+                for table, rows in payload.rows.items():
+                    while len(rows) >= minimum:
+                        staged.put_nowait(await self._stage(table, payload.take(table, BATCH_ROWS)))
+                if finished:
+                    parsing.result()
+                    break
+                await asyncio.wait({parsing}, timeout=DRAIN_POLL_S)
+        except Exception as exc:  # noqa: BLE001 - handed to the writing side, raised there
+            staged.put_nowait(exc)
+            return
+        staged.put_nowait(None)
+
+    async def _stage(self, table: str, rows: list[tuple[Any, ...]]) -> Batch:
+        if self._feeder is None:
+            self._feeder = await self.engine.connect()
+            self._feeder_apg = await driver_connection(self._feeder)
+        write = WRITES[table]
+        months = months_touched(write, rows)
+        self.months.setdefault(table, set()).update(months)
+        # Here rather than before the write: partition DDL then overlaps earlier writes.
+        await prepare_partitions(self.engine, {table: months})
+        name = batch_table_name()
+        self._batch_tables.add(name)
+        slices = (rows[i : i + COPY_SLICE_ROWS] for i in range(0, len(rows), COPY_SLICE_ROWS))
+        return await stage_batch(self.engine, self._feeder_apg, write, slices, name=name)
+
+    async def _take(self, batch: Batch, claim: Callable[[], Awaitable[int | None]] | None) -> None:
+        if claim is not None and not self._claimed:
+            self._claimed = True
+            user_id = await claim()
+            if user_id is not None:
+                await lock_user(self.conn, user_id)
+                self._user_id = user_id
+        if self._user_id is None:
+            self.waiting.append(batch)
+        else:
+            await self._write(batch, self._user_id)
+
+    async def _write(self, batch: Batch, user_id: int) -> None:
+        # Its partitions were made before it was staged (_stage).
+        table = batch.write.table
+        writer = self.tables.setdefault(table, TableWriter(self.apg, batch.write))
+        await writer.store(batch, user_id)
+        self._written_tables.add(batch.table)
 
     def _months_needed(self, payload: NormalisedPayload) -> dict[str, set[date]]:
         needed = {table: set(months) for table, months in self.months.items()}
