@@ -39,12 +39,12 @@ INGEST_WORK_MEM = "256MB"
 log = get_logger("health_export.ingest")
 # While parsing goes on, a table's rows are taken for COPY once this many are waiting,
 # at most BATCH_ROWS at a time.
-DRAIN_MIN_ROWS = 50_000
+DRAIN_MIN_ROWS = 20_000
 BATCH_ROWS = 100_000
 # A batch spanning at most this many months gets a partition for each month of its span.
 CONSECUTIVE_MONTHS_MAX = 12
 DRAIN_POLL_S = 0.05
-COPY_SLICE_ROWS = 25_000
+COPY_SLICE_ROWS = 10_000
 
 
 @dataclass(slots=True)
