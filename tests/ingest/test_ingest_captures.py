@@ -8,11 +8,14 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 from fastapi import FastAPI
 
+from health_export.ingest import service, writer
+from health_export.ingest.upsert import BATCH_TABLE_PREFIX
 from tests.conftest import SAMPLES_DIR
 from tests.fixtures import payloads
-from tests.ingest.conftest import Phone, count_rows, fetch
+from tests.ingest.conftest import Phone, count_rows, fetch, make_phone
 
 Post = Callable[..., Awaitable[httpx.Response]]
 
@@ -116,3 +119,56 @@ async def test_v1_workout_capture_stores_workouts_and_heart_rate_series(
     assert [row["name"] for row in stored] == [w["name"] for w in chronological]
     for row, workout in zip(stored, chronological, strict=True):
         assert abs(row["distance_km"] - workout["distance"]["qty"] * 1.609344) < 1e-9
+
+
+STORED_TABLES = (
+    "metric_samples",
+    "sleep_sessions",
+    "sleep_stages",
+    "workouts",
+    "workout_series",
+    "workout_routes",
+)
+
+
+async def _answer_and_counts(
+    app: FastAPI, post: Post, body: bytes
+) -> tuple[dict[str, Any], dict[str, int]]:
+    phone = await make_phone(app)
+    response = await post(phone, body)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    counts = {table: await count_rows(app, table, phone.user_id) for table in STORED_TABLES}
+    again = (await post(phone, payloads.reordered(orjson.loads(body), random.Random(3)))).json()
+    assert again["inserted"] == again["updated"] == 0
+    assert again["unchanged"] == answer["inserted"]
+    return answer, counts
+
+
+async def test_every_capture_in_one_large_body_is_stored_alike_in_batches_or_whole(
+    app: FastAPI, post: Post, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    combined = _load("metrics-day-grouping-2023-2025.json")
+    combined["data"]["metrics"] += _load("sleep-stages-unaggregated-2025.json")["data"]["metrics"]
+    # The workouts capture has no route: generated workouts (route and series) join it.
+    combined["data"]["workouts"] = (
+        _load("workouts-v1-app-8.1.2.json")["data"]["workouts"]
+        + payloads.hae_workouts(count=3)["data"]["workouts"]
+    )
+    body = orjson.dumps(combined)
+    # Streamed (parsed while the raw body is stored), in batches of a few hundred rows:
+    # every table is staged and written many times over.
+    monkeypatch.setattr(service, "STREAM_FROM_BYTES", len(body) // 2)
+    monkeypatch.setattr(writer, "DRAIN_MIN_ROWS", 1)
+    monkeypatch.setattr(writer, "BATCH_ROWS", 300)
+    batched, batched_counts = await _answer_and_counts(app, post, body)
+    monkeypatch.setattr(service, "STREAM_FROM_BYTES", len(body) + 1)
+    whole, whole_counts = await _answer_and_counts(app, post, body)
+    assert batched_counts == whole_counts
+    assert all(batched_counts[table] > 0 for table in STORED_TABLES), batched_counts
+    for key in ("received", "inserted", "updated", "unchanged", "rejected", "by_type"):
+        assert batched[key] == whole[key], key
+    leftovers = await fetch(
+        app, "SELECT relname FROM pg_class WHERE starts_with(relname, :p)", p=BATCH_TABLE_PREFIX
+    )
+    assert leftovers == []
