@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -127,6 +128,7 @@ class Server:
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:
+                    self._wait_until_idle()
                     return
             except httpx.HTTPError:
                 pass
@@ -134,25 +136,67 @@ class Server:
         self.stop()
         raise RuntimeError("the server did not become ready")
 
-    def pids(self) -> list[int]:
-        """The server's process and its worker processes."""
-        assert self.process is not None
-        children = subprocess.run(
-            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False
-        ).stdout.split()
-        return [self.process.pid, *(int(pid) for pid in children)]
+    def _wait_until_idle(self) -> None:
+        """Measure a started server, not a starting one: wait until its processes (parser
+        processes importing, connections opening) stop using the CPU."""
+        deadline = time.monotonic() + 15
+        used = self._cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            now = self._cpu_seconds()
+            if now - used < 0.02:
+                return
+            used = now
 
-    def peak_rss_mb(self) -> float:
-        """The highest resident memory any server process has reached (VmHWM)."""
-        peaks = []
+    def _cpu_seconds(self) -> float:
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / tick
+        return total
+
+    def pids(self) -> list[int]:
+        """The server's processes: itself, its workers and their parser processes."""
+        assert self.process is not None
+        found, pending = [], [self.process.pid]
+        while pending:
+            pid = pending.pop()
+            found.append(pid)
+            children = subprocess.run(
+                ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False
+            ).stdout.split()
+            pending.extend(int(child) for child in children)
+        return found
+
+    def peak_rss_mb(self) -> dict[str, float]:
+        """The highest resident memory (VmHWM) of each kind of server process, in MB.
+
+        ``worker``: the process serving HTTP (the busiest, with several workers),
+        ``parser``: its parser process, ``total``: the two added (an upper bound of the
+        pair's peak, since both peaks need not coincide).
+        """
+        peaks = {"worker": 0.0, "parser": 0.0}
         for pid in self.pids():
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
             except FileNotFoundError:
                 continue
             line = next(line for line in status.splitlines() if line.startswith("VmHWM"))
-            peaks.append(int(line.split()[1]) / 1024)
-        return max(peaks)
+            kind = "parser" if b"multiprocessing" in command else "worker"
+            if b"resource_tracker" in command:
+                continue
+            peaks[kind] = max(peaks[kind], int(line.split()[1]) / 1024)
+        peaks["total"] = peaks["worker"] + peaks["parser"]
+        return peaks
+
+    def memory_sampler(self) -> MemorySampler:
+        """Samples the summed PSS of every server process while in its ``with`` block."""
+        return MemorySampler(self)
 
     def stop(self) -> None:
         """SIGTERM and wait."""
@@ -170,6 +214,45 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class MemorySampler:
+    """The peak of the server's memory as the sum of its processes' PSS, sampled.
+
+    PSS splits shared pages (the interpreter, libraries) between the processes mapping
+    them, so the sum is the memory the server occupies; VmHWM counts them once per
+    process. The kernel keeps no PSS peak, hence the sampling (every 20 ms).
+    """
+
+    INTERVAL_S = 0.02
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        pids = self.server.pids()
+        while not self._stop.is_set():
+            total_kb = 0
+            for pid in pids:
+                try:
+                    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+                except (FileNotFoundError, ProcessLookupError):
+                    continue
+                line = next(line for line in rollup.splitlines() if line.startswith("Pss:"))
+                total_kb += int(line.split()[1])
+            self.peak_mb = max(self.peak_mb, total_kb / 1024)
+            self._stop.wait(self.INTERVAL_S)
 
 
 class KeepAliveClient:

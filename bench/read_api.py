@@ -153,12 +153,12 @@ def measure() -> dict[str, float]:
         figures["raw_page_ms"] = _median_ms(
             http, "/api/v1/metrics/heart_rate", headers, limit=1000, start="2024-07-01"
         )
-        rss_before = server.peak_rss_mb()
+        rss_before = server.peak_rss_mb()["worker"]
         rows, seconds = _export(http, server, headers)
         figures["export_rows"] = rows
         figures["export_rows_per_s"] = rows / seconds
         figures["rss_before_mb"] = rss_before
-        figures["rss_growth_mb"] = server.peak_rss_mb() - rss_before
+        figures["rss_growth_mb"] = server.peak_rss_mb()["worker"] - rss_before
     return figures
 
 

@@ -53,6 +53,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "environment": "test",
         "log_level": "INFO",
         "database_pool_timeout_seconds": 3.0,
+        # One helper process per app would be spawned for every app a test builds; the
+        # tests of the parser process turn it on.
+        "ingest_parser_process": False,
         # Rate-limit counters of this test process alone (the Redis DB is shared).
         "rate_limit_key_prefix": f"health-export-test:{os.getpid()}:",
     }

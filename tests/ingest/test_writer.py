@@ -59,7 +59,9 @@ async def _write(
                 stream = writer.PayloadWriter(engine, conn)
                 await stream.start()
                 if parsing is not None:
-                    await stream.stage_while_parsing(payload, parsing, claim)
+                    await stream.stage_while_parsing(
+                        writer.feed_from_thread(engine, payload, parsing), claim
+                    )
                 result = await stream.finish(user_id, payload)
             committed = True
     finally:
@@ -177,7 +179,9 @@ async def test_a_refused_claim_writes_nothing_and_leaves_no_table(
         async with conn.begin():
             stream = writer.PayloadWriter(engine, conn)
             await stream.start()
-            await stream.stage_while_parsing(payload, parsing, refused)
+            await stream.stage_while_parsing(
+                writer.feed_from_thread(engine, payload, parsing), refused
+            )
             assert stream.waiting  # staged, never written
         await stream.close(committed=True)
     await producer
@@ -218,7 +222,9 @@ async def _write_then_fail(
             async with conn.begin():
                 stream = writer.PayloadWriter(engine, conn)
                 await stream.start()
-                await stream.stage_while_parsing(payload, parsing, claim)
+                await stream.stage_while_parsing(
+                    writer.feed_from_thread(engine, payload, parsing), claim
+                )
                 assert stream.tables["metric_samples"].counts.inserted > 0
                 raise RuntimeError("the ingest failed after the first batches")
             committed = True

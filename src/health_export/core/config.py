@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     max_payload_bytes: int = Field(default=100 * MIB, ge=1024)
     max_decompressed_bytes: int = Field(default=400 * MIB, ge=1024)
     ingest_sync_budget_seconds: float = Field(default=20.0, gt=0, le=300)
+    # Parse bodies of 1 MB and more in a helper process per worker (off the event loop).
+    ingest_parser_process: bool = True
     rate_limit_requests: int = Field(default=1000, ge=1)
     rate_limit_window_seconds: int = Field(default=3600, ge=1)
     auth_failure_limit_per_minute: int = Field(default=20, ge=1)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from health_export.core.logging import get_logger
+from health_export.ingest.parser_process import ParserProcess
 from health_export.ingest.service import IngestRuntime
 from health_export.ingest.upsert import drop_abandoned_batch_tables
 from health_export.ingest.worker import run_worker
@@ -75,8 +76,14 @@ async def _run_housekeeping(state: Any) -> None:
 
 async def start_ingest(state: Any) -> None:
     """Attach the runtime and start the background worker."""
+    parser = None
+    if state.settings.ingest_parser_process:
+        parser = ParserProcess(state.settings)
+        parser.start()
     state.ingest_runtime = IngestRuntime(
-        engine=state.engine, sync_budget_s=state.settings.ingest_sync_budget_seconds
+        engine=state.engine,
+        sync_budget_s=state.settings.ingest_sync_budget_seconds,
+        parser=parser,
     )
     state.ingest_worker = asyncio.create_task(run_worker(state), name="ingest-worker")
     state.housekeeping = asyncio.create_task(_run_housekeeping(state), name="housekeeping")
@@ -97,3 +104,5 @@ async def stop_ingest(state: Any, grace_s: float) -> None:
         _, unfinished = await asyncio.wait(pending, timeout=grace_s)
         for task in unfinished:
             task.cancel()
+    if state.ingest_runtime.parser is not None:
+        state.ingest_runtime.parser.stop()

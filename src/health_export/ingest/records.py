@@ -205,9 +205,12 @@ class NormalisedPayload:
         default_factory=lambda: {name: [] for name in TABLES}
     )
     errors: list[PointError] = field(default_factory=list)
+    # Rejected points counted but not listed (a parser process sends the first ones only).
+    more_errors: int = 0
     ignored: list[str] = field(default_factory=list)
     # Rows a writer has already taken out of ``rows`` while parsing went on, per table.
     taken: dict[str, int] = field(default_factory=dict)
+    abandoned: bool = False
 
     def add(self, table: str, row: tuple[Any, ...]) -> None:
         """Append one normalised row to ``table``'s batch."""
@@ -231,6 +234,14 @@ class NormalisedPayload:
         self.taken[table] = self.taken.get(table, 0) + count
         return taken
 
+    def abandon(self) -> None:
+        """Nobody will take more rows: a parse still filling this payload stops."""
+        self.abandoned = True
+
+    def pending(self) -> int:
+        """Rows parsed and not taken yet, over all tables."""
+        return sum(len(rows) for rows in self.rows.values())
+
     def row_count(self, table: str) -> int:
         """Rows of ``table``, taken or not."""
         return self.taken.get(table, 0) + len(self.rows[table])
@@ -238,4 +249,9 @@ class NormalisedPayload:
     @property
     def received(self) -> int:
         """Every record the sender sent: stored rows plus rejected points."""
-        return sum(self.row_count(table) for table in self.rows) + len(self.errors)
+        return sum(self.row_count(table) for table in self.rows) + self.rejected
+
+    @property
+    def rejected(self) -> int:
+        """Every rejected point, listed or not."""
+        return len(self.errors) + self.more_errors

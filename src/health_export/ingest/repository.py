@@ -13,6 +13,8 @@ import zstandard
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from health_export.ingest.body import Body
+
 GZIP_MAGIC = b"\x1f\x8b"
 # Columns a status answer needs (never the body).
 _STATUS_COLUMNS = "id, received_at, user_id, status, result, error, processed_at, attempts"
@@ -67,7 +69,7 @@ async def load_body(conn: AsyncConnection, ingestion_id: uuid.UUID) -> bytes:
     return await asyncio.to_thread(decompress_body, stored)
 
 
-def compress_body(data: bytes) -> bytes:
+def compress_body(data: Body) -> bytes:
     """A raw body as stored: zstd level 1 (88 MB of JSON: 0.1 s, 7.8x, where gzip level 1
     took 0.34 s for 6.3x, measured). zstd releases the GIL while it works."""
     return zstandard.ZstdCompressor(level=1).compress(data)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -18,20 +20,32 @@ from health_export.core.db import is_database_unavailable, with_transient_retry
 from health_export.core.errors import AppError, BadRequest, ServiceUnavailable, Unprocessable
 from health_export.core.logging import get_logger
 from health_export.ingest import repository
-from health_export.ingest.body import ReceivedBody
+from health_export.ingest.body import Body, ReceivedBody
 from health_export.ingest.gc_pause import gc_paused
 from health_export.ingest.parsing.decode import decode_document
 from health_export.ingest.parsing.detect import parse_payload
 from health_export.ingest.parsing.errors import PayloadShapeError
 from health_export.ingest.records import NormalisedPayload
-from health_export.ingest.writer import PayloadWriter, WriteResult, write_payload
+from health_export.ingest.writer import (
+    BatchSource,
+    PayloadWriter,
+    WriteResult,
+    feed_from_thread,
+    write_payload,
+)
 from health_export.partitions import ensure_partitions_exist, month_of
+
+if TYPE_CHECKING:
+    from health_export.ingest.parser_process import ParserProcess
 
 MAX_ERRORS_LISTED = 100
 # From this size a body is parsed and staged while its raw copy is being committed;
 # below it, storing then processing sequentially needs fewer connections and round trips.
 STREAM_FROM_BYTES = 1024 * 1024
 PARSE_INLINE_BELOW_BYTES = 64 * 1024
+# A parse filling a payload that is drained as it goes keeps at most about this many
+# rows waiting (~200 bytes each); the writer takes 100k at a time.
+PENDING_ROWS_MAX = 50_000
 # Bodies above this are hashed off the event loop (SHA-256 runs at ~1 GB/s).
 _HASH_IN_THREAD_BYTES = 1024 * 1024
 log = get_logger("health_export.ingest")
@@ -53,6 +67,7 @@ class IngestRuntime:
     engine: AsyncEngine
     sync_budget_s: float
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    parser: ParserProcess | None = None
 
 
 class RejectedPayload(Exception):  # noqa: N818 - carries the HTTP error to raise
@@ -63,12 +78,17 @@ class RejectedPayload(Exception):  # noqa: N818 - carries the HTTP error to rais
         self.error = error
 
 
-def parse_body(data: bytes, into: NormalisedPayload | None = None) -> NormalisedPayload:
+def parse_body(data: Body, into: NormalisedPayload | None = None) -> NormalisedPayload:
     """JSON text → normalised rows (into ``into`` when given); raises RejectedPayload when
-    nothing is usable."""
+    nothing is usable.
+
+    Into a payload a writer drains as it goes (a large body), the parse waits while more
+    than PENDING_ROWS_MAX rows are waiting to be taken.
+    """
+    pace = None if into is None else partial(_wait_for_room, into)
     with gc_paused(len(data)):
         try:
-            document = decode_document(data)
+            document = decode_document(data, pace)
         except orjson.JSONDecodeError as exc:
             reason = str(exc).split(":", 1)[0][:120]
             raise RejectedPayload(BadRequest(f"the body is not valid JSON ({reason})")) from None
@@ -78,6 +98,18 @@ def parse_body(data: bytes, into: NormalisedPayload | None = None) -> Normalised
             return parse_payload(document, into)
         except PayloadShapeError as exc:
             raise RejectedPayload(Unprocessable(str(exc)[:300])) from None
+
+
+def _wait_for_room(payload: NormalisedPayload) -> None:
+    # In the parse thread: sleeping releases the GIL for the writer that drains.
+    while payload.pending() > PENDING_ROWS_MAX:
+        if payload.abandoned:
+            raise ParseAbandoned
+        time.sleep(0.005)
+
+
+class ParseAbandoned(Exception):  # noqa: N818 - ends a parse nobody waits for
+    """The writer taking a payload's rows stopped (its ingest failed)."""
 
 
 def build_result(
@@ -93,15 +125,15 @@ def build_result(
         "inserted": written.total("inserted"),
         "updated": written.total("updated"),
         "unchanged": written.total("unchanged"),
-        "rejected": len(errors),
+        "rejected": payload.rejected,
         "by_type": {table: counts.as_dict() for table, counts in written.by_table.items()},
         "errors": [{"path": e.path, "reason": e.reason} for e in errors[:MAX_ERRORS_LISTED]],
-        "errors_truncated": len(errors) > MAX_ERRORS_LISTED,
+        "errors_truncated": payload.rejected > MAX_ERRORS_LISTED,
         "ignored": payload.ignored,
     }
 
 
-async def _sha256(data: bytes) -> bytes:
+async def _sha256(data: Body) -> bytes:
     if len(data) < _HASH_IN_THREAD_BYTES:
         return hashlib.sha256(data).digest()
     return await asyncio.to_thread(lambda: hashlib.sha256(data).digest())
@@ -190,11 +222,17 @@ async def _insert_raw(
 
 @dataclass(slots=True)
 class ParseInProgress:
-    """A body being parsed in a thread, filling ``payload`` as it goes."""
+    """A large body being parsed (and its batches staged) while its raw copy is stored."""
 
     payload: NormalisedPayload
-    done: asyncio.Future[NormalisedPayload]
+    batches: BatchSource
+    # Done once the parser process holds its own copy of the body (None: a thread here).
+    handed_over: asyncio.Future[None] | None = None
     is_used: bool = False
+
+
+class ParseLost(RuntimeError):
+    """The parser process died or failed during a body; it is parsed here instead."""
 
 
 @dataclass(slots=True)
@@ -239,9 +277,7 @@ async def _stage_while_parsing(staged: _Staged, parsing: ParseInProgress, claim:
     parsing.is_used = True
     await staged.writer.start()
     try:
-        await staged.writer.stage_while_parsing(
-            parsing.payload, parsing.done, claim.user_to_write_for
-        )
+        await staged.writer.stage_while_parsing(parsing.batches, claim.user_to_write_for)
     except RejectedPayload as exc:
         # Raised before the parser produced any row (the envelope is unusable), so
         # nothing was written.
@@ -252,7 +288,7 @@ async def _write(
     engine: AsyncEngine,
     conn: AsyncConnection,
     row: dict[str, Any],
-    body: bytes | None,
+    body: Body | None,
     staged: _Staged | None,
 ) -> tuple[NormalisedPayload, WriteResult]:
     if staged is not None:
@@ -273,7 +309,7 @@ async def process_locked(
     engine: AsyncEngine,
     conn: AsyncConnection,
     row: dict[str, Any],
-    body: bytes | None,
+    body: Body | None,
     *,
     staged: _Staged | None = None,
     force: bool = False,
@@ -299,7 +335,7 @@ async def process_locked(
 async def process(
     engine: AsyncEngine,
     ingestion_id: uuid.UUID,
-    body: bytes | None = None,
+    body: Body | None = None,
     *,
     parsing: ParseInProgress | None = None,
     stored: Awaitable[Any] | None = None,
@@ -308,8 +344,24 @@ async def process(
     """Process one stored ingestion in one transaction; waits for another holder's lock.
 
     With a parse in progress, rows are staged while it runs, even before the raw body's
-    commit (``stored``) lands; nothing reaches a real table before that commit.
+    commit (``stored``) lands; nothing reaches a real table before that commit. When the
+    parser process is lost, the transaction rolls back and the body is parsed here.
     """
+    try:
+        return await _process_once(engine, ingestion_id, body, parsing, stored, force)
+    except ParseLost:
+        log.warning("parser_process_lost", ingestion_id=str(ingestion_id))
+        return await _process_once(engine, ingestion_id, body, None, stored, force)
+
+
+async def _process_once(
+    engine: AsyncEngine,
+    ingestion_id: uuid.UUID,
+    body: Body | None,
+    parsing: ParseInProgress | None,
+    stored: Awaitable[Any] | None,
+    force: bool,
+) -> dict[str, Any]:
     rejected: RejectedPayload | None = None
     staged: _Staged | None = None
     committed = False
@@ -331,6 +383,10 @@ async def process(
                     rejected = exc  # commit the 'rejected' mark, then answer with it
             committed = True
     finally:
+        if parsing is not None:
+            # A parse whose rows nobody took (this attempt failed first) must not wait
+            # for room forever.
+            parsing.payload.abandon()
         if staged is not None:
             await staged.writer.close(committed=committed)
     if rejected is not None:
@@ -338,14 +394,16 @@ async def process(
     return result
 
 
-def _start_parsing(data: bytes) -> ParseInProgress:
-    """Parse in a thread while the raw body is being stored (nothing is written from it
-    before the raw body is committed)."""
+def _start_parsing(runtime: IngestRuntime, data: Body) -> ParseInProgress:
+    """Parse while the raw body is being stored (nothing is written from it before the
+    raw body is committed): in the parser process when it is free, else in a thread."""
     payload = NormalisedPayload()
+    if runtime.parser is not None and runtime.parser.available:
+        return ParseInProgress(payload, *runtime.parser.start_body(data, payload))
     done = asyncio.ensure_future(asyncio.to_thread(parse_body, data, payload))
     # Retrieved here too, so an unused failure (raw store failed) is never reported as lost.
     done.add_done_callback(lambda future: future.cancelled() or future.exception())
-    return ParseInProgress(payload, done)
+    return ParseInProgress(payload, feed_from_thread(runtime.engine, payload, done))
 
 
 async def ingest(
@@ -374,15 +432,20 @@ async def ingest(
         if duplicate is not None:
             return duplicate
         ingestion_id = uuid.uuid4()
-        parsing = _start_parsing(received.data)
+        parsing = _start_parsing(runtime, received.data)
         stored = asyncio.ensure_future(
             with_transient_retry(
                 lambda: store_raw(engine, principal, received, headers, digest, ingestion_id)
             )
         )
+        # With a parser process the body is not needed here once it is stored and handed
+        # over (a retry loads it back), so it is freed then: 90 MB less while it parses.
+        body = received.data if parsing.handed_over is None else None
+        if parsing.handed_over is not None:
+            _keep(runtime, _free_when_done(received.data, stored, parsing.handed_over))
         task = asyncio.create_task(
             with_transient_retry(
-                lambda: process(engine, ingestion_id, received.data, parsing=parsing, stored=stored)
+                lambda: process(engine, ingestion_id, body, parsing=parsing, stored=stored)
             )
         )
     done, _ = await asyncio.wait({task}, timeout=runtime.sync_budget_s)
@@ -402,6 +465,20 @@ async def ingest(
             "status_url": f"/api/v1/ingestions/{ingestion_id}",
         },
     )
+
+
+async def _free_when_done(
+    data: Body, stored: asyncio.Future[Any], handed_over: asyncio.Future[None]
+) -> None:
+    await asyncio.wait({stored, handed_over}, return_when=asyncio.ALL_COMPLETED)
+    if isinstance(data, bytearray):
+        data.clear()
+
+
+def _keep(runtime: IngestRuntime, coroutine: Awaitable[None]) -> None:
+    task = asyncio.ensure_future(coroutine)
+    runtime.background.add(task)
+    task.add_done_callback(runtime.background.discard)
 
 
 async def _unavailable_is_503(operation: Awaitable[T]) -> T:

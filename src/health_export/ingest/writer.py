@@ -40,7 +40,7 @@ log = get_logger("health_export.ingest")
 # While parsing goes on, a table's rows are taken for COPY once this many are waiting,
 # at most BATCH_ROWS at a time.
 DRAIN_MIN_ROWS = 20_000
-BATCH_ROWS = 100_000
+BATCH_ROWS = 50_000
 # A batch spanning at most this many months gets a partition for each month of its span.
 CONSECUTIVE_MONTHS_MAX = 12
 DRAIN_POLL_S = 0.05
@@ -127,29 +127,104 @@ async def lock_user(conn: AsyncConnection, user_id: int) -> None:
     )
 
 
+Deliver = Callable[[Batch], None]
+# Produces a payload's batches, handing each to the writer as it is staged.
+BatchSource = Callable[[Deliver], Awaitable[None]]
+
+
+class Feeder:
+    """Takes parsed rows out of a payload a batch at a time and COPYs each into a batch
+    table of its own, on a connection of its own in autocommit mode (see PayloadWriter).
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._conn: AsyncConnection | None = None
+        self._apg: Any = None
+        self._undelivered: str | None = None
+
+    async def feed(
+        self, payload: NormalisedPayload, parsing: asyncio.Future[Any], deliver: Deliver
+    ) -> None:
+        """Stage batches while ``parsing`` fills ``payload``, then the rest; re-raise the
+        parse's error. The collector stays off until every parsed row has left this
+        process: after the parse, its full collections walked the rows waiting for COPY.
+        """
+        try:
+            with gc_paused(PAUSE_FROM_BYTES):
+                while True:
+                    finished = parsing.done()
+                    minimum = 1 if finished else DRAIN_MIN_ROWS
+                    for table, rows in payload.rows.items():
+                        while len(rows) >= minimum:
+                            deliver(await self._stage(table, payload.take(table, BATCH_ROWS)))
+                    if finished:
+                        parsing.result()
+                        return
+                    await asyncio.wait({parsing}, timeout=DRAIN_POLL_S)
+        finally:
+            if not parsing.done():
+                payload.abandon()  # a parse waiting for room must not wait forever
+            await self._close()
+
+    async def _stage(self, table: str, rows: list[tuple[Any, ...]]) -> Batch:
+        if self._conn is None:
+            self._conn = await self.engine.connect()
+            self._apg = await driver_connection(self._conn)
+        write = WRITES[table]
+        # Here rather than before the write: partition DDL then overlaps earlier writes.
+        await prepare_partitions(self.engine, {table: months_touched(write, rows)})
+        self._undelivered = name = batch_table_name()
+        slices = (rows[i : i + COPY_SLICE_ROWS] for i in range(0, len(rows), COPY_SLICE_ROWS))
+        batch = await stage_batch(self.engine, self._apg, write, slices, name=name)
+        self._undelivered = None
+        return batch
+
+    async def _close(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            if self._undelivered is not None:  # cut off while COPYing
+                await drop_batch_tables(self._apg, [self._undelivered])
+        except Exception as exc:  # noqa: BLE001 - the sweep drops it later
+            log.warning("batch_tables_not_dropped", exc_type=type(exc).__name__)
+        finally:
+            await self._conn.close()
+            self._conn = None
+
+
+def feed_from_thread(
+    engine: AsyncEngine, payload: NormalisedPayload, parsing: asyncio.Future[Any]
+) -> BatchSource:
+    """The batches of a parse running in a thread of this process."""
+
+    async def source(deliver: Deliver) -> None:
+        await Feeder(engine).feed(payload, parsing, deliver)
+
+    return source
+
+
 class PayloadWriter:
     """Writes one payload in ``conn``'s transaction, a batch at a time.
 
-    With a parse still in progress, :meth:`stage_while_parsing` runs a two-stage
-    pipeline: a feeder connection COPYs each batch of parsed rows into an unlogged table
-    of its own (outside the ingest transaction, so nothing is visible to readers), while
-    the ingest transaction writes the batch before it into its real table. Python
-    encodes the next batch while PostgreSQL writes this one, and memory holds a few
-    batches. :meth:`finish` writes what is left; :meth:`close` cleans up afterwards.
+    Large bodies go through a two-stage pipeline (:meth:`stage_while_parsing`): a feeder
+    (:class:`Feeder`, in this process or in the parser process) COPYs each batch of
+    parsed rows into an unlogged table of its own, outside the ingest transaction (so
+    nothing is visible to readers), while the ingest transaction writes the batch before
+    it into its real table. COPY encoding (Python) then overlaps the write (PostgreSQL),
+    and memory holds a few batches. :meth:`finish` writes what is left; :meth:`close`
+    cleans up afterwards.
     """
 
     def __init__(self, engine: AsyncEngine, conn: AsyncConnection) -> None:
         self.engine = engine
         self.conn = conn
         self.apg: Any = None
-        self.months: dict[str, set[date]] = {}
         self.tables: dict[str, TableWriter] = {}
         # Batches staged before the ingestion was claimed, written by finish().
         self.waiting: list[Batch] = []
         self._user_id: int | None = None
         self._claimed = False
-        self._feeder: AsyncConnection | None = None
-        self._feeder_apg: Any = None
         self._batch_tables: set[str] = set()
         self._written_tables: set[str] = set()
 
@@ -168,12 +243,9 @@ class PayloadWriter:
         self.apg = await driver_connection(self.conn)
 
     async def stage_while_parsing(
-        self,
-        payload: NormalisedPayload,
-        parsing: asyncio.Future[Any],
-        claim: Callable[[], Awaitable[int | None]] | None = None,
+        self, source: BatchSource, claim: Callable[[], Awaitable[int | None]] | None = None
     ) -> None:
-        """Stage and write batches while ``parsing`` fills ``payload``; re-raise its error.
+        """Write the batches of ``source`` as they are staged; re-raise its error.
 
         ``claim`` is awaited once, before the first row would reach a real table; it
         gives the user id to write for, or None when the ingestion was finished by
@@ -182,19 +254,26 @@ class PayloadWriter:
         """
         # Unbounded: a staged batch's rows wait in PostgreSQL, not in this process.
         staged: asyncio.Queue[Batch | Exception | None] = asyncio.Queue()
-        # The collector stays off until every parsed row has left this process: after
-        # the parse, its full collections walked the rows still waiting for COPY.
-        with gc_paused(PAUSE_FROM_BYTES):
-            feeding = asyncio.create_task(self._feed(payload, parsing, staged))
+
+        async def produce() -> None:
             try:
-                while (item := await staged.get()) is not None:
-                    if isinstance(item, Exception):
-                        raise item
-                    await self._take(item, claim)
-            finally:
-                if not feeding.done():
-                    feeding.cancel()
-                await asyncio.gather(feeding, return_exceptions=True)
+                await source(staged.put_nowait)
+            except Exception as exc:  # noqa: BLE001 - handed to the writing side, raised there
+                staged.put_nowait(exc)
+                return
+            staged.put_nowait(None)
+
+        producing = asyncio.create_task(produce())
+        try:
+            while (item := await staged.get()) is not None:
+                if isinstance(item, Exception):
+                    raise item
+                self._batch_tables.add(item.table)
+                await self._take(item, claim)
+        finally:
+            if not producing.done():
+                producing.cancel()
+            await asyncio.gather(producing, return_exceptions=True)
 
     async def finish(self, user_id: int, payload: NormalisedPayload) -> WriteResult:
         """Write every table of ``payload`` (staged or not) for ``user_id``."""
@@ -218,58 +297,19 @@ class PayloadWriter:
         return result
 
     async def close(self, *, committed: bool) -> None:
-        """After the ingest transaction ended: drop what it left, return the feeder.
+        """After the ingest transaction ended: drop the batch tables it left.
 
         Batch tables are dropped by the transaction that writes them, so a rolled-back
         ingest leaves them behind; the housekeeping sweep catches what this misses.
         """
-        if self._feeder is None:
-            return
         left = self._batch_tables - self._written_tables if committed else self._batch_tables
+        if not left:
+            return
         try:
-            await drop_batch_tables(self._feeder_apg, left)
+            async with self.engine.connect() as conn:
+                await drop_batch_tables(await driver_connection(conn), left)
         except Exception as exc:  # noqa: BLE001 - cleanup must not hide the ingest's outcome
             log.warning("batch_tables_not_dropped", exc_type=type(exc).__name__)
-        finally:
-            await self._feeder.close()
-            self._feeder = None
-
-    async def _feed(
-        self,
-        payload: NormalisedPayload,
-        parsing: asyncio.Future[Any],
-        staged: asyncio.Queue[Batch | Exception | None],
-    ) -> None:
-        """Take parsed rows a batch at a time and COPY each into its table (feeder side)."""
-        try:
-            while True:
-                finished = parsing.done()
-                minimum = 1 if finished else DRAIN_MIN_ROWS
-                for table, rows in payload.rows.items():
-                    while len(rows) >= minimum:
-                        staged.put_nowait(await self._stage(table, payload.take(table, BATCH_ROWS)))
-                if finished:
-                    parsing.result()
-                    break
-                await asyncio.wait({parsing}, timeout=DRAIN_POLL_S)
-        except Exception as exc:  # noqa: BLE001 - handed to the writing side, raised there
-            staged.put_nowait(exc)
-            return
-        staged.put_nowait(None)
-
-    async def _stage(self, table: str, rows: list[tuple[Any, ...]]) -> Batch:
-        if self._feeder is None:
-            self._feeder = await self.engine.connect()
-            self._feeder_apg = await driver_connection(self._feeder)
-        write = WRITES[table]
-        months = months_touched(write, rows)
-        self.months.setdefault(table, set()).update(months)
-        # Here rather than before the write: partition DDL then overlaps earlier writes.
-        await prepare_partitions(self.engine, {table: months})
-        name = batch_table_name()
-        self._batch_tables.add(name)
-        slices = (rows[i : i + COPY_SLICE_ROWS] for i in range(0, len(rows), COPY_SLICE_ROWS))
-        return await stage_batch(self.engine, self._feeder_apg, write, slices, name=name)
 
     async def _take(self, batch: Batch, claim: Callable[[], Awaitable[int | None]] | None) -> None:
         if claim is not None and not self._claimed:
@@ -284,14 +324,14 @@ class PayloadWriter:
             await self._write(batch, self._user_id)
 
     async def _write(self, batch: Batch, user_id: int) -> None:
-        # Its partitions were made before it was staged (_stage).
+        # Its partitions were made before it was staged (Feeder._stage).
         table = batch.write.table
         writer = self.tables.setdefault(table, TableWriter(self.apg, batch.write))
         await writer.store(batch, user_id)
         self._written_tables.add(batch.table)
 
     def _months_needed(self, payload: NormalisedPayload) -> dict[str, set[date]]:
-        needed = {table: set(months) for table, months in self.months.items()}
+        needed: dict[str, set[date]] = {}
         for table, rows in payload.rows.items():
             if rows:
                 needed.setdefault(table, set()).update(months_touched(WRITES[table], rows))

@@ -9,7 +9,7 @@ whole. Measured on 935k points: 53 MB instead of 380 MB, for +0.25 s of CPU.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import msgspec
@@ -41,11 +41,37 @@ CHUNK_POINTS = 8192
 
 
 class LazyPoints(list):  # type: ignore[type-arg]
-    """A metric's points as raw JSON slices; iterating decodes them a chunk at a time."""
+    """A metric's points: split into raw JSON slices when the parser reaches the metric
+    (its ``len`` or first iteration), decoded into objects a chunk at a time.
+
+    Splitting late means only the metric being parsed holds its ~56-byte slices (935k
+    points: 52 MB if all were split up front). ``pace`` is called before each chunk: a
+    consumer that cannot keep up makes the parse wait there instead of letting parsed
+    rows pile up in memory.
+    """
+
+    pace: Callable[[], None] | None = None
+
+    def __init__(self, raw: msgspec.Raw) -> None:
+        super().__init__()
+        self._raw: msgspec.Raw | None = raw
+
+    def _split(self) -> None:
+        if self._raw is not None:
+            raw, self._raw = self._raw, None
+            self.extend(_LIST_OF_RAW.decode(raw))
+
+    def __len__(self) -> int:
+        """The number of points."""
+        self._split()
+        return list.__len__(self)
 
     def __iter__(self) -> Iterator[Any]:
         """Each point as a dict (or whatever JSON value it is), decoded on demand."""
-        for start in range(0, len(self), CHUNK_POINTS):
+        self._split()
+        for start in range(0, list.__len__(self), CHUNK_POINTS):
+            if self.pace is not None:
+                self.pace()
             chunk = list.__getitem__(self, slice(start, start + CHUNK_POINTS))
             try:
                 decoded = _loads(b"[" + b",".join(chunk) + b"]")
@@ -61,10 +87,10 @@ def _decode_point(raw: msgspec.Raw) -> Any:
         return UNDECODABLE
 
 
-def decode_document(data: bytes) -> Any:
+def decode_document(data: bytes | bytearray, pace: Callable[[], None] | None = None) -> Any:
     """The decoded body; raises orjson.JSONDecodeError when it is not JSON at all."""
     try:
-        return _decode_lazily(data)
+        return _decode_lazily(data, pace)
     except (msgspec.DecodeError, orjson.JSONDecodeError, _NotTheUsualShape):
         # Not the usual HAE shape (or not JSON): decode it whole; the parser (or the
         # JSON error) then says what is wrong, exactly as for any other body.
@@ -75,7 +101,7 @@ class _NotTheUsualShape(Exception):  # noqa: N818 - control flow inside this mod
     pass
 
 
-def _decode_lazily(data: bytes) -> Any:
+def _decode_lazily(data: bytes | bytearray, pace: Callable[[], None] | None) -> Any:
     top = _OBJECT_OF_RAW.decode(data)
     if "format" in top or "data" not in top:
         raise _NotTheUsualShape
@@ -83,19 +109,22 @@ def _decode_lazily(data: bytes) -> Any:
     document = {key: _loads(memoryview(raw)) for key, raw in top.items() if key != "data"}
     data_section: dict[str, Any] = {}
     for key, raw in envelope.items():
-        data_section[key] = _metrics(raw) if key == "metrics" else _loads(memoryview(raw))
+        data_section[key] = _metrics(raw, pace) if key == "metrics" else _loads(memoryview(raw))
     document["data"] = data_section
     return document
 
 
-def _metrics(raw: msgspec.Raw) -> list[dict[str, Any]]:
+def _metrics(raw: msgspec.Raw, pace: Callable[[], None] | None) -> list[dict[str, Any]]:
     metrics = []
     for item in _LIST_OF_OBJECTS_OF_RAW.decode(raw):
         metric: dict[str, Any] = {}
         for key, value in item.items():
             if key == "data":
-                points = _LIST_OF_RAW.decode(value)
-                metric[key] = LazyPoints(points)
+                if bytes(memoryview(value)[:1]) != b"[":  # not a list: the parser says so
+                    raise _NotTheUsualShape
+                points = LazyPoints(value)
+                points.pace = pace
+                metric[key] = points
             else:
                 metric[key] = _loads(memoryview(value))
         metrics.append(metric)
