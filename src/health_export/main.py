@@ -21,7 +21,7 @@ from health_export.core.db import (
 )
 from health_export.core.errors import install_error_handlers
 from health_export.core.jsonresponse import ORJSONResponse
-from health_export.core.logging import configure_logging, get_logger
+from health_export.core.logging import configure_logging_for, get_logger
 from health_export.core.middleware import BodyPace, RequestContextMiddleware
 from health_export.core.redis import create_redis
 from health_export.ingest.lifecycle import start_ingest, stop_ingest
@@ -85,14 +85,7 @@ _PROTECTED_RESPONSES: dict[int | str, dict[str, Any]] = {
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for ``settings`` (read from the environment when omitted)."""
     settings = settings or get_settings()
-    configure_logging(
-        level=settings.log_level,
-        json_output=settings.log_json,
-        pretty=settings.log_pretty,
-        app_name=settings.app_name,
-        environment=settings.environment,
-        mask_fields=settings.log_mask_fields,
-    )
+    configure_logging_for(settings)
     metrics = RequestMetrics()
     app = FastAPI(
         title="health-export",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,7 +51,12 @@ async def _write(
     payload: NormalisedPayload,
     parsing: asyncio.Future[Any] | None = None,
     claim: Callable[[], Awaitable[int | None]] | None = None,
+    *,
+    fail_after_staging: bool = False,
 ) -> writer.WriteResult:
+    """Write ``payload`` in one transaction, the way the ingest does (staging while
+    ``parsing`` runs, when given); ``fail_after_staging`` makes the transaction fail
+    once the parse's batches are written."""
     engine = app.state.engine
     committed = False
     try:
@@ -62,6 +68,9 @@ async def _write(
                     await stream.stage_while_parsing(
                         writer.feed_from_thread(engine, payload, parsing), claim
                     )
+                if fail_after_staging:
+                    assert stream.tables["metric_samples"].counts.inserted > 0
+                    raise RuntimeError("the ingest failed after the first batches")
                 result = await stream.finish(user_id, payload)
             committed = True
     finally:
@@ -105,131 +114,114 @@ async def _parse_slowly(payload: NormalisedPayload, parsing: asyncio.Future[Any]
     return taken_during_parse
 
 
-async def test_rows_are_staged_while_the_parser_is_still_producing_them(
-    app: FastAPI, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@dataclass
+class SlowParse:
+    """A parse in progress (:func:`_parse_slowly`) and the user it is for."""
+
+    user_id: int
+    payload: NormalisedPayload
+    parsing: asyncio.Future[Any]
+    producer: asyncio.Task[list[int]]
+
+
+@pytest.fixture
+async def slow_parse(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> SlowParse:
+    """A new user's parse, drained a row at a time (every row its own batch)."""
     monkeypatch.setattr(writer, "DRAIN_MIN_ROWS", 1)
     monkeypatch.setattr(writer, "DRAIN_POLL_S", 0.001)
     user = await create_user_with_key(app)
     payload = NormalisedPayload()
     parsing: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-    producer = asyncio.create_task(_parse_slowly(payload, parsing))
-    # No claim: batches are staged as they come and written by finish().
-    result = await _write(app, user.user_id, payload, parsing)
-    assert max(await producer) > 0
-    assert payload.received == 501
+    return SlowParse(
+        user.user_id, payload, parsing, asyncio.create_task(_parse_slowly(payload, parsing))
+    )
+
+
+async def _assert_every_row_and_the_last_key_won(
+    app: FastAPI, user_id: int, result: writer.WriteResult
+) -> None:
     counts = result.by_table["metric_samples"]
     # Key 0 came again in a later batch: inserted by the first, updated by the second.
     assert (counts.inserted, counts.updated, counts.unchanged) == (500, 1, 0)
-    stored = await _stored(app, user.user_id)
+    stored = await _stored(app, user_id)
     assert len(stored) == 500
     assert stored[0] == 42.0
 
 
-async def test_claimed_batches_reach_the_table_while_the_parser_still_runs(
-    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+async def test_rows_are_staged_while_the_parser_is_still_producing_them(
+    app: FastAPI, slow_parse: SlowParse
 ) -> None:
-    monkeypatch.setattr(writer, "DRAIN_MIN_ROWS", 1)
-    monkeypatch.setattr(writer, "DRAIN_POLL_S", 0.001)
-    user = await create_user_with_key(app)
-    payload = NormalisedPayload()
-    parsing: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    # No claim: batches are staged as they come and written by finish().
+    result = await _write(app, slow_parse.user_id, slow_parse.payload, slow_parse.parsing)
+    assert max(await slow_parse.producer) > 0
+    assert slow_parse.payload.received == 501
+    await _assert_every_row_and_the_last_key_won(app, slow_parse.user_id, result)
+
+
+async def test_claimed_batches_reach_the_table_while_the_parser_still_runs(
+    app: FastAPI, slow_parse: SlowParse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user_id, parsing = slow_parse.user_id, slow_parse.parsing
     claims: list[int] = []
     written_during_parse: list[int] = []
 
     async def claim() -> int:
-        claims.append(user.user_id)
-        return user.user_id
+        claims.append(user_id)
+        return user_id
 
     original = writer.TableWriter.store
 
-    async def store(self: writer.TableWriter, batch: Any, user_id: int) -> None:
-        await original(self, batch, user_id)
+    async def store(self: writer.TableWriter, batch: Any, user: int) -> None:
+        await original(self, batch, user)
         if not parsing.done():
             written_during_parse.append(batch.rows)
 
     monkeypatch.setattr(writer.TableWriter, "store", store)
-    producer = asyncio.create_task(_parse_slowly(payload, parsing))
-    result = await _write(app, user.user_id, payload, parsing, claim)
-    await producer
-    assert claims == [user.user_id]  # claimed once, before the first write
+    result = await _write(app, user_id, slow_parse.payload, parsing, claim)
+    await slow_parse.producer
+    assert claims == [user_id]  # claimed once, before the first write
     assert sum(written_during_parse) > 0
-    counts = result.by_table["metric_samples"]
-    assert (counts.inserted, counts.updated, counts.unchanged) == (500, 1, 0)
-    stored = await _stored(app, user.user_id)
-    assert len(stored) == 500
-    assert stored[0] == 42.0
+    await _assert_every_row_and_the_last_key_won(app, user_id, result)
 
 
 async def test_a_refused_claim_writes_nothing_and_leaves_no_table(
-    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI, slow_parse: SlowParse
 ) -> None:
-    monkeypatch.setattr(writer, "DRAIN_MIN_ROWS", 1)
-    monkeypatch.setattr(writer, "DRAIN_POLL_S", 0.001)
-    user = await create_user_with_key(app)
-    payload = NormalisedPayload()
-    parsing: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-
     async def refused() -> None:
         return None  # another attempt finished this ingestion meanwhile
 
     engine = app.state.engine
-    producer = asyncio.create_task(_parse_slowly(payload, parsing))
+    batches = writer.feed_from_thread(engine, slow_parse.payload, slow_parse.parsing)
     async with engine.connect() as conn:
         async with conn.begin():
             stream = writer.PayloadWriter(engine, conn)
             await stream.start()
-            await stream.stage_while_parsing(
-                writer.feed_from_thread(engine, payload, parsing), refused
-            )
+            await stream.stage_while_parsing(batches, refused)
             assert stream.waiting  # staged, never written
         await stream.close(committed=True)
-    await producer
-    assert await _stored(app, user.user_id) == []
+    await slow_parse.producer
+    assert await _stored(app, slow_parse.user_id) == []
     assert await _batch_tables(app) == []
 
 
 async def test_a_rolled_back_ingest_leaves_no_batch_table(
-    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+    app: FastAPI, slow_parse: SlowParse
 ) -> None:
-    monkeypatch.setattr(writer, "DRAIN_MIN_ROWS", 1)
-    monkeypatch.setattr(writer, "DRAIN_POLL_S", 0.001)
-    user = await create_user_with_key(app)
-    payload = NormalisedPayload()
-    parsing: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-
     async def claim() -> int:
-        return user.user_id
+        return slow_parse.user_id
 
-    producer = asyncio.create_task(_parse_slowly(payload, parsing))
     with pytest.raises(RuntimeError, match="after the first batches"):
-        await _write_then_fail(app, payload, parsing, claim)
-    await producer
-    assert await _stored(app, user.user_id) == []
+        await _write(
+            app,
+            slow_parse.user_id,
+            slow_parse.payload,
+            slow_parse.parsing,
+            claim,
+            fail_after_staging=True,
+        )
+    await slow_parse.producer
+    assert await _stored(app, slow_parse.user_id) == []
     assert await _batch_tables(app) == []
-
-
-async def _write_then_fail(
-    app: FastAPI,
-    payload: NormalisedPayload,
-    parsing: asyncio.Future[Any],
-    claim: Callable[[], Awaitable[int | None]],
-) -> None:
-    engine = app.state.engine
-    committed = False
-    try:
-        async with engine.connect() as conn:
-            async with conn.begin():
-                stream = writer.PayloadWriter(engine, conn)
-                await stream.start()
-                await stream.stage_while_parsing(
-                    writer.feed_from_thread(engine, payload, parsing), claim
-                )
-                assert stream.tables["metric_samples"].counts.inserted > 0
-                raise RuntimeError("the ingest failed after the first batches")
-            committed = True
-    finally:
-        await stream.close(committed=committed)
 
 
 async def _batch_tables(app: FastAPI) -> list[str]:

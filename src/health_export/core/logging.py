@@ -6,10 +6,13 @@ import logging
 import logging.config
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import structlog
+
+if TYPE_CHECKING:
+    from health_export.core.config import Settings
 from structlog.types import EventDict, Processor, WrappedLogger
 
 SENSITIVE_FIELDS = frozenset(
@@ -140,6 +143,18 @@ def configure_logging(
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
+    )
+
+
+def configure_logging_for(settings: Settings) -> None:
+    """:func:`configure_logging` as ``settings`` say (the app and its helper processes)."""
+    configure_logging(
+        level=settings.log_level,
+        json_output=settings.log_json,
+        pretty=settings.log_pretty,
+        app_name=settings.app_name,
+        environment=settings.environment,
+        mask_fields=settings.log_mask_fields,
     )
 
 

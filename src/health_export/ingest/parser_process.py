@@ -24,7 +24,7 @@ from typing import Any
 from health_export.core.config import Settings
 from health_export.core.db import create_engine
 from health_export.core.errors import AppError, BadRequest, Unprocessable
-from health_export.core.logging import configure_logging, get_logger
+from health_export.core.logging import configure_logging_for, get_logger
 from health_export.ingest.body import Body
 from health_export.ingest.records import NormalisedPayload, PointError
 from health_export.ingest.service import ParseLost, RejectedPayload, parse_body
@@ -193,14 +193,7 @@ def _fill(
 
 def _main(conn: Connection, settings: Settings) -> None:
     """The parser process: one body after another until the worker closes the pipe."""
-    configure_logging(
-        level=settings.log_level,
-        json_output=settings.log_json,
-        pretty=settings.log_pretty,
-        app_name=settings.app_name,
-        environment=settings.environment,
-        mask_fields=settings.log_mask_fields,
-    )
+    configure_logging_for(settings)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(conn, settings))
 
