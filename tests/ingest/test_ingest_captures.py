@@ -156,11 +156,14 @@ async def test_every_capture_in_one_large_body_is_stored_alike_in_batches_or_who
         + payloads.hae_workouts(count=3)["data"]["workouts"]
     )
     body = orjson.dumps(combined)
-    # Streamed (parsed while the raw body is stored), in batches of a few hundred rows:
-    # every table is staged and written many times over.
+    # Streamed (parsed while the raw body is stored), in batches of a few hundred rows,
+    # the parse waiting whenever a table has 300 rows pending: every table is staged
+    # and written many times over.
     monkeypatch.setattr(service, "STREAM_FROM_BYTES", len(body) // 2)
-    monkeypatch.setattr(writer, "DRAIN_MIN_ROWS", 1)
+    monkeypatch.setattr(writer, "DRAIN_MIN_ROWS", 200)
     monkeypatch.setattr(writer, "BATCH_ROWS", 300)
+    monkeypatch.setattr(service, "PENDING_ROWS_MAX", 300)
+    monkeypatch.setattr(writer, "DRAIN_POLL_S", 0.001)
     batched, batched_counts = await _answer_and_counts(app, post, body)
     monkeypatch.setattr(service, "STREAM_FROM_BYTES", len(body) + 1)
     whole, whole_counts = await _answer_and_counts(app, post, body)

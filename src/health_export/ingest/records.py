@@ -238,9 +238,9 @@ class NormalisedPayload:
         """Nobody will take more rows: a parse still filling this payload stops."""
         self.abandoned = True
 
-    def pending(self) -> int:
-        """Rows parsed and not taken yet, over all tables."""
-        return sum(len(rows) for rows in self.rows.values())
+    def most_pending(self) -> int:
+        """The most rows parsed and not taken yet of any one table."""
+        return max(len(rows) for rows in self.rows.values())
 
     def row_count(self, table: str) -> int:
         """Rows of ``table``, taken or not."""

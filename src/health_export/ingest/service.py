@@ -27,6 +27,7 @@ from health_export.ingest.parsing.detect import parse_payload
 from health_export.ingest.parsing.errors import PayloadShapeError
 from health_export.ingest.records import NormalisedPayload
 from health_export.ingest.writer import (
+    PENDING_ROWS_MAX,
     BatchSource,
     PayloadWriter,
     WriteResult,
@@ -43,9 +44,6 @@ MAX_ERRORS_LISTED = 100
 # below it, storing then processing sequentially needs fewer connections and round trips.
 STREAM_FROM_BYTES = 1024 * 1024
 PARSE_INLINE_BELOW_BYTES = 64 * 1024
-# A parse filling a payload that is drained as it goes keeps at most about this many
-# rows waiting (~200 bytes each); the writer takes 100k at a time.
-PENDING_ROWS_MAX = 50_000
 # Bodies above this are hashed off the event loop (SHA-256 runs at ~1 GB/s).
 _HASH_IN_THREAD_BYTES = 1024 * 1024
 log = get_logger("health_export.ingest")
@@ -82,8 +80,8 @@ def parse_body(data: Body, into: NormalisedPayload | None = None) -> NormalisedP
     """JSON text → normalised rows (into ``into`` when given); raises RejectedPayload when
     nothing is usable.
 
-    Into a payload a writer drains as it goes (a large body), the parse waits while more
-    than PENDING_ROWS_MAX rows are waiting to be taken.
+    Into a payload a writer drains as it goes (a large body), the parse waits while a
+    table has more than PENDING_ROWS_MAX rows waiting to be taken.
     """
     pace = None if into is None else partial(_wait_for_room, into)
     with gc_paused(len(data)):
@@ -101,8 +99,10 @@ def parse_body(data: Body, into: NormalisedPayload | None = None) -> NormalisedP
 
 
 def _wait_for_room(payload: NormalisedPayload) -> None:
-    # In the parse thread: sleeping releases the GIL for the writer that drains.
-    while payload.pending() > PENDING_ROWS_MAX:
+    # In the parse thread: sleeping releases the GIL for the writer that drains. Per
+    # table, since the writer takes a table's rows once it has DRAIN_MIN_ROWS of them
+    # (fewer than PENDING_ROWS_MAX): rows spread over tables never block the parse.
+    while payload.most_pending() > PENDING_ROWS_MAX:
         if payload.abandoned:
             raise ParseAbandoned
         time.sleep(0.005)
