@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 import uuid
@@ -472,7 +473,9 @@ async def _free_when_done(
 ) -> None:
     await asyncio.wait({stored, handed_over}, return_when=asyncio.ALL_COMPLETED)
     if isinstance(data, bytearray):
-        data.clear()
+        # A view still open on it (none is expected) keeps it instead of failing.
+        with contextlib.suppress(BufferError):
+            data.clear()
 
 
 def _keep(runtime: IngestRuntime, coroutine: Awaitable[None]) -> None:
