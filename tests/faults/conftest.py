@@ -7,7 +7,6 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from alembic import command
@@ -16,6 +15,7 @@ from health_export.core.config import Settings
 from health_export.main import create_app
 from health_export.migrations_head import alembic_config
 from tests.conftest import make_settings
+from tests.fixtures.databases import fresh_database
 from tests.reliability import services
 
 
@@ -30,18 +30,7 @@ def dedicated() -> Iterator[services.DedicatedServices]:
 @pytest.fixture(scope="session")
 def database_url(dedicated: services.DedicatedServices) -> str:
     """A migrated database on the dedicated cluster."""
-    name = f"faults_{os.getpid()}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(dedicated.postgres.url())
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
-    url = dedicated.postgres.url(name).replace("postgresql://", "postgresql+asyncpg://")
+    url = asyncio.run(fresh_database(f"faults_{os.getpid()}", dedicated.postgres.server_url))
     command.upgrade(alembic_config(url), "head")
     return url
 

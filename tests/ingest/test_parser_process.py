@@ -31,6 +31,19 @@ async def _served(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield http
 
 
+def _count_bodies(parser: ParserProcess) -> list[int]:
+    """The sizes of the bodies handed to ``parser`` from now on."""
+    sizes: list[int] = []
+    start_body = parser.start_body
+
+    def counted(data: Any, payload: Any) -> Any:
+        sizes.append(len(data))
+        return start_body(data, payload)
+
+    parser.start_body = counted  # type: ignore[method-assign]
+    return sizes
+
+
 async def _parser_ready(app: FastAPI) -> ParserProcess:
     parser = app.state.ingest_runtime.parser
     assert parser is not None
@@ -67,11 +80,13 @@ async def test_a_large_body_gives_the_same_answer_and_rows_as_a_parse_in_a_threa
     for in_process in (True, False):
         app = app_factory(ingest_parser_process=in_process)
         async with _served(app) as http:
+            handed: list[int] = []
             if in_process:
-                await _parser_ready(app)
+                handed = _count_bodies(await _parser_ready(app))
             phone = await make_phone(app)
             response = await _post(http, phone, body)
             assert response.status_code == 200, response.text
+            assert handed == ([len(body)] if in_process else [])
             answers[in_process] = _comparable(response.json())
             answers[in_process]["rows"] = await count_rows(app, "metric_samples", phone.user_id)
     assert answers[True] == answers[False]
@@ -84,6 +99,7 @@ async def test_an_unusable_large_body_is_refused_alike(
     app = app_factory(ingest_parser_process=True)
     async with _served(app) as http:
         phone = await make_phone(app)
+        handed = _count_bodies(await _parser_ready(app))
         not_json = CAPTURE[:-10]
         not_an_envelope = orjson.dumps([orjson.loads(CAPTURE)] * 2)
         for body, status in ((not_json, 400), (not_an_envelope, 422)):
@@ -91,6 +107,7 @@ async def test_an_unusable_large_body_is_refused_alike(
             response = await _post(http, phone, body)
             assert response.status_code == status, response.text
             assert response.headers["content-type"] == "application/problem+json"
+        assert handed == [len(not_json), len(not_an_envelope)]  # refused by the process
         # And the process still serves the next body.
         await _parser_ready(app)
         assert (await _post(http, phone, CAPTURE)).status_code == 200
@@ -131,9 +148,10 @@ async def test_a_parser_process_killed_mid_body_loses_nothing(
 async def test_two_large_bodies_at_once_both_land(app_factory: Callable[..., FastAPI]) -> None:
     app = app_factory(ingest_parser_process=True)
     async with _served(app) as http:
-        await _parser_ready(app)
+        handed = _count_bodies(await _parser_ready(app))
         phones = [await make_phone(app) for _ in range(2)]
         # The second finds the process busy and is parsed in a thread.
         first, second = await asyncio.gather(*(_post(http, phone, CAPTURE) for phone in phones))
         assert first.status_code == second.status_code == 200
+        assert handed == [len(CAPTURE)]
         assert _comparable(first.json()) == _comparable(second.json())

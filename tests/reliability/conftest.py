@@ -29,6 +29,7 @@ from health_export.core.config import load_settings
 from health_export.core.db import create_engine, create_sessionmaker
 from health_export.migrations_head import alembic_config
 from tests.fixtures.auth import TestKey, create_user_with_key
+from tests.fixtures.databases import fresh_database
 from tests.reliability import services
 from tests.reliability.server import ServerProcess, server_env
 
@@ -90,22 +91,16 @@ def work_dir() -> Path:
 def reliability_db(dedicated: services.DedicatedServices) -> str:
     """A database on the dedicated cluster at the latest schema (asyncpg URL)."""
     name = f"reliability_{os.getpid()}"
+    url = asyncio.run(fresh_database(name, dedicated.postgres.server_url))
 
-    async def create() -> None:
-        conn = await asyncpg.connect(dedicated.postgres.url())
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
+    async def add_statement_statistics() -> None:
         conn = await asyncpg.connect(dedicated.postgres.url(name))
         try:
             await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         finally:
             await conn.close()
 
-    asyncio.run(create())
-    url = dedicated.postgres.url(name).replace("postgresql://", "postgresql+asyncpg://")
+    asyncio.run(add_statement_statistics())
     command.upgrade(alembic_config(url), "head")
     return url
 

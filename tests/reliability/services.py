@@ -89,9 +89,14 @@ class PostgresCluster:
         """The server log."""
         return self.root / "postgres.log"
 
+    @property
+    def server_url(self) -> str:
+        """The cluster's libpq URL without a database (trust authentication, ``postgres``)."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}"
+
     def url(self, database: str = "postgres") -> str:
-        """A libpq URL of ``database`` (trust authentication, user ``postgres``)."""
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        """A libpq URL of ``database``."""
+        return f"{self.server_url}/{database}"
 
     def create(self) -> None:
         """initdb and configure (owned by ``postgres`` when we are root)."""
