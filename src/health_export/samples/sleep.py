@@ -1,9 +1,13 @@
 """Nights of sleep: aggregated sessions and unaggregated segments, presented the same way.
 
-A segment belongs to the night of the local date six hours after it starts (18:00 to
-18:00, named by the morning one wakes up), the date aggregated sessions carry too. When
-several sources recorded the same night, the one with the most sleep is shown (sources
-are never added up); in-bed segments come from the source with the most time in bed.
+A night is named by the local date one wakes up. An aggregated session belongs to the
+local date of its sleep end (the app's own ``date`` field is sometimes the evening the
+night began, so it cannot name the night); a segment belongs to the night of the local
+date six hours after it starts (18:00 to 18:00). Sessions of one source on one date are
+one night: apart (a nap, then the night) they add up, overlapping (the same sleep sent
+again under another ``date``) the one with the most sleep stands. When several sources
+recorded the same night, the one with the most sleep is shown (sources are never added
+up); in-bed segments come from the source with the most time in bed.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from health_export.samples import records_repository as repository
 from health_export.samples.clock import at_offset, local_date
 from health_export.samples.params import TimeRange
+from health_export.samples.sleep_sessions import session_nights, sleep_of
 
 NIGHT_SHIFT = timedelta(hours=6)
 ASLEEP_STAGES = {"Core": "core_h", "Deep": "deep_h", "REM": "rem_h", "Asleep": "asleep_h"}
@@ -27,8 +32,10 @@ _DURATIONS = ("core_h", "deep_h", "rem_h", "asleep_h", "awake_h", "total_sleep_h
 
 def _session_night(row: Any) -> dict[str, Any]:
     off = row["utc_offset_min"]
+    # Rows of a bare ``date`` and no times keep that date, stored as its local midnight.
+    woke_at = row["sleep_end"] or row["in_bed_end"] or row["start_at"]
     night = {
-        "date": local_date(row["start_at"], off),
+        "date": local_date(woke_at, off),
         "sources": [row["source"]],
         "origin": "aggregated",
         "sleep_start": at_offset(row["sleep_start"], off),
@@ -38,8 +45,9 @@ def _session_night(row: Any) -> dict[str, Any]:
         **{name: row[name] for name in _DURATIONS},
         "efficiency": row["efficiency"],
         "segments": [],
+        "_start": row["sleep_start"] or row["in_bed_start"] or woke_at,
+        "_end": woke_at,
     }
-    night["_end"] = row["sleep_end"] or row["in_bed_end"] or row["start_at"]
     return night
 
 
@@ -118,7 +126,12 @@ def _edge(rows: list[Any], column: str, pick: Any) -> datetime | None:
 
 
 def _most_sleep(candidates: list[dict[str, Any]]) -> dict[str, Any]:
-    return max(candidates, key=lambda night: night["total_sleep_h"] or night["asleep_h"] or 0.0)
+    return max(candidates, key=sleep_of)
+
+
+def _ends_in(night: dict[str, Any], span: TimeRange) -> bool:
+    """Whether the night's sleep ended in ``span``."""
+    return span.holds(night["_end"])
 
 
 async def nights(session: AsyncSession, user_id: int, span: TimeRange) -> dict[str, Any]:
@@ -127,8 +140,7 @@ async def nights(session: AsyncSession, user_id: int, span: TimeRange) -> dict[s
     sessions = await repository.sleep_sessions(session, user_id, (wide.lower, wide.upper))
     stages = await repository.sleep_stages(session, user_id, (wide.lower, span.upper))
     candidates: dict[date, list[dict[str, Any]]] = defaultdict(list)
-    for row in sessions:
-        night = _session_night(row)
+    for night in session_nights(_session_night(row) for row in sessions):
         candidates[night["date"]].append(night)
     by_night: dict[date, list[Any]] = defaultdict(list)
     for row in stages:
@@ -136,5 +148,8 @@ async def nights(session: AsyncSession, user_id: int, span: TimeRange) -> dict[s
     for day, rows in by_night.items():
         candidates[day].append(_segments_night(day, rows))
     chosen = [_most_sleep(found) for _, found in sorted(candidates.items())]
-    shown = [night for night in chosen if span.holds(night.pop("_end"))]
+    shown = [night for night in chosen if _ends_in(night, span)]
+    for night in shown:
+        night.pop("_start", None)
+        night.pop("_end")
     return {"nights": shown}
