@@ -60,10 +60,16 @@ def parse_instant(name: str, value: str | None, zone: ZoneInfo | None) -> dateti
 
 @dataclass(frozen=True, slots=True)
 class TimeRange:
-    """A half-open range [start, end) of instants; open ends are None."""
+    """A half-open range [start, end) of instants; open ends are None.
+
+    ``start_day``/``end_day`` keep the dates of ends given as a bare date: answers by
+    local day read them as whole local days of the sender (or of ``tz=``).
+    """
 
     start: datetime | None = None
     end: datetime | None = None
+    start_day: date | None = None
+    end_day: date | None = None
 
     @property
     def lower(self) -> datetime:
@@ -83,7 +89,10 @@ class TimeRange:
     def widened(self, margin: timedelta) -> TimeRange:
         """The range with ``margin`` added on both sides (open ends stay open)."""
         return TimeRange(
-            self.start - margin if self.start else None, self.end + margin if self.end else None
+            self.start - margin if self.start else None,
+            self.end + margin if self.end else None,
+            self.start_day,
+            self.end_day,
         )
 
     def holds(self, moment: datetime) -> bool:
@@ -104,7 +113,13 @@ def parse_range(start: str | None, end: str | None, zone: ZoneInfo | None = None
     upper = parse_instant("end", end, zone)
     if lower is not None and upper is not None and upper <= lower:
         raise bad_parameter("end", "must be after start")
-    return TimeRange(lower, upper)
+    return TimeRange(lower, upper, _day_of(lower, start), _day_of(upper, end))
+
+
+def _day_of(moment: datetime | None, value: str | None) -> date | None:
+    """The date of an end given as a bare date (``2024-03-14``), else None."""
+    is_bare_date = moment is not None and value is not None and len(value.strip()) == 10
+    return moment.date() if moment is not None and is_bare_date else None
 
 
 def encode_cursor(*parts: Any) -> str:

@@ -8,8 +8,9 @@ from fastapi import Query
 
 MAX_PAGE = 10_000
 _INSTANT = (
-    "ISO 8601 date-time with an offset (2024-03-14T00:00:00-04:00, or Z), or a date "
-    "(midnight in tz=, else UTC)."
+    "ISO 8601 date-time with an offset (2024-03-14T00:00:00-04:00, or Z), or a date: the "
+    "whole local day in answers by local day (day/week/month series, daily activity, "
+    "sleep), else midnight in tz=, else UTC."
 )
 StartQuery = Annotated[
     str | None, Query(description=f"Inclusive start. {_INSTANT}", examples=["2024-03-01"])

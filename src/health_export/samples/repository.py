@@ -31,6 +31,9 @@ class SeriesQuery:
     daily: bool
     zone: str | None = None
     source_id: int | None = None
+    # Local wall-clock midnights bounding the rows when start/end were bare dates.
+    first_midnight: datetime | None = None
+    end_midnight: datetime | None = None
 
 
 async def driver(session: AsyncSession) -> Any:
@@ -152,6 +155,18 @@ def local_expression(zone: str | None) -> tuple[str, str]:
     return "(s.start_at AT TIME ZONE 'UTC' + s.off * interval '1 minute')", "s.off"
 
 
+def local_day_where(
+    local: str, binds: Binds, first_midnight: datetime | None, end_midnight: datetime | None
+) -> str:
+    """A WHERE clause keeping rows whose local time is within the given local days."""
+    conditions = ["TRUE"]
+    if first_midnight is not None:
+        conditions.append(f"{local} >= {binds(first_midnight)}::timestamp")
+    if end_midnight is not None:
+        conditions.append(f"{local} < {binds(end_midnight)}::timestamp")
+    return "WHERE " + " AND ".join(conditions)
+
+
 def _value_rows(value: str, where: str, is_period_deduplicated: bool) -> str:
     """Rows (start_at, off, v) of one metric; a sum metric keeps one value per period."""
     if is_period_deduplicated:
@@ -174,12 +189,13 @@ async def series(
     bucket = binds(query.bucket)
     local, offset = local_expression(binds(query.zone) if query.zone else None)
     rows = _value_rows(query.value_sql, where, query.dedupe)
+    in_days = local_day_where(local, binds, query.first_midnight, query.end_midnight)
     merge_key = "bucket" if query.daily else "bucket, off"
     sql = f"""
 WITH per_offset AS (
     SELECT date_trunc({bucket}, {local}) AS bucket, {offset} AS off, min(s.start_at) AS first_at,
            count(s.v) AS n, sum(s.v) AS total, min(s.v) AS low, max(s.v) AS high
-    FROM ({rows}) s GROUP BY 2, 1)
+    FROM ({rows}) s {in_days} GROUP BY 2, 1)
 SELECT bucket, (array_agg(off ORDER BY first_at))[1] AS off, sum(n)::bigint AS n,
        sum(total) AS total, min(low) AS low, max(high) AS high
 FROM per_offset GROUP BY {merge_key} ORDER BY bucket, min(first_at)
@@ -206,7 +222,7 @@ WITH periods AS (
     WHERE user_id = $1 AND metric_id = ANY($2) AND start_at >= $3 AND start_at < $4
     GROUP BY metric_id, start_at)
 SELECT date_trunc('day', {local})::date AS day, metric_id, sum(qty) AS total
-FROM periods s GROUP BY 1, 2 ORDER BY 1, 2
+FROM periods s {in_days} GROUP BY 1, 2 ORDER BY 1, 2
 """
 
 
@@ -216,9 +232,15 @@ async def daily_totals(
     ids: Sequence[int],
     bounds: tuple[datetime, datetime],
     zone: str | None,
+    midnights: tuple[datetime | None, datetime | None] = (None, None),
 ) -> list[Record]:
-    """Per local day and metric: the sum over periods, one value per period (largest source)."""
+    """Per local day and metric: the sum over periods, one value per period (largest source).
+
+    ``midnights`` are the local wall-clock bounds of the days asked by date.
+    """
     binds = Binds(user_id, list(ids), *bounds)
     local, _ = local_expression(binds(zone) if zone else None)
+    in_days = local_day_where(local, binds, *midnights)
     apg = await driver(session)
-    return list(await apg.fetch(_DAILY_ACTIVITY.format(local=local), *binds.values))
+    sql = _DAILY_ACTIVITY.format(local=local, in_days=in_days)
+    return list(await apg.fetch(sql, *binds.values))

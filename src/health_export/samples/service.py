@@ -14,6 +14,7 @@ from health_export.catalog.units import IDENTITY, Conversion, conversion
 from health_export.core.errors import NotFound
 from health_export.samples import repository
 from health_export.samples.clock import at_offset, local_wall_clock
+from health_export.samples.local_days import instant_bounds, local_midnights
 from health_export.samples.params import TimeRange, bad_parameter, decode_cursor, encode_cursor
 from health_export.samples.params import cursor_instant as instant_of
 
@@ -206,11 +207,18 @@ async def series(
     answer = {"metric": name, "unit": answer_unit, "bucket": bucket, "agg": chosen, "tz": zone_name}
     if metric_id is None:
         return {**answer, "points": []}
+    # Day and coarser buckets read bare dates as whole local days (local_days.py).
+    lower, upper = instant_bounds(span) if bucket in DAILY_BUCKETS else (span.lower, span.upper)
+    first_midnight, end_midnight = (
+        local_midnights(span) if bucket in DAILY_BUCKETS else (None, None)
+    )
     query = repository.SeriesQuery(
         user_id=user_id,
         metric_id=metric_id,
-        lower=span.lower,
-        upper=span.upper,
+        lower=lower,
+        upper=upper,
+        first_midnight=first_midnight,
+        end_midnight=end_midnight,
         bucket=bucket,
         value_sql=_VALUE_SQL.get(chosen, _DEFAULT_VALUE_SQL),
         dedupe=await _needs_period_dedupe(session, user_id, metric_id, name, source),

@@ -21,10 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_export.samples import records_repository as repository
 from health_export.samples.clock import at_offset, local_date
+from health_export.samples.local_days import holds_day
 from health_export.samples.params import TimeRange
 from health_export.samples.sleep_sessions import session_nights, sleep_of
 
 NIGHT_SHIFT = timedelta(hours=6)
+NIGHT_MARGIN = timedelta(days=2)
 ASLEEP_STAGES = {"Core": "core_h", "Deep": "deep_h", "REM": "rem_h", "Asleep": "asleep_h"}
 _UNSPECIFIED_AS = "asleep_h"  # "Unspecified" sleep is sleep of no known stage
 _DURATIONS = ("core_h", "deep_h", "rem_h", "asleep_h", "awake_h", "total_sleep_h", "in_bed_h")
@@ -130,15 +132,17 @@ def _most_sleep(candidates: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _ends_in(night: dict[str, Any], span: TimeRange) -> bool:
-    """Whether the night's sleep ended in ``span``."""
-    return span.holds(night["_end"])
+    """Whether the night's sleep ended in ``span`` (its wake-up date, for bare dates)."""
+    return holds_day(span, night["date"], night["_end"])
 
 
 async def nights(session: AsyncSession, user_id: int, span: TimeRange) -> dict[str, Any]:
     """Nights whose sleep ended in ``span``: stages, totals, efficiency, segments."""
-    wide = span.widened(timedelta(days=1))
+    # A night is fetched whole: it may start a day before the range and, when the end
+    # is a bare date, end up to a day after it in UTC.
+    wide = span.widened(NIGHT_MARGIN)
     sessions = await repository.sleep_sessions(session, user_id, (wide.lower, wide.upper))
-    stages = await repository.sleep_stages(session, user_id, (wide.lower, span.upper))
+    stages = await repository.sleep_stages(session, user_id, (wide.lower, wide.upper))
     candidates: dict[date, list[dict[str, Any]]] = defaultdict(list)
     for night in session_nights(_session_night(row) for row in sessions):
         candidates[night["date"]].append(night)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_export.samples import repository
 from health_export.samples.clock import at_offset
+from health_export.samples.local_days import instant_bounds, local_midnights
 from health_export.samples.params import TimeRange
 from health_export.samples.service import metric_id_of, raw_rows
 
@@ -89,7 +90,7 @@ async def activity_daily(
     field_of = {ids[metric]: field for field, metric in ACTIVITY_METRICS.items() if metric in ids}
     zone_name = zone.key if zone is not None else None
     rows = await repository.daily_totals(
-        session, user_id, list(field_of), (span.lower, span.upper), zone_name
+        session, user_id, list(field_of), instant_bounds(span), zone_name, local_midnights(span)
     )
     days: dict[date, dict[str, Any]] = defaultdict(dict)
     for row in rows:
