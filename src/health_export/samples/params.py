@@ -23,6 +23,16 @@ LATEST = datetime(2400, 1, 1, tzinfo=UTC)
 _LOST_PLUS = re.compile(r"(?<=\d) (\d{2}:?\d{2})$")
 
 
+ECHO_LIMIT = 64  # characters of a caller's value an error message repeats
+
+
+def quoted(value: str) -> str:
+    """A caller's value quoted for an error message; a long one is cut, not sent back whole."""
+    if len(value) <= ECHO_LIMIT:
+        return repr(value)
+    return f"{value[:ECHO_LIMIT]!r}… ({len(value)} characters)"
+
+
 def bad_parameter(name: str, reason: str) -> BadRequest:
     """A 400 naming the query parameter ``name`` and why it was refused."""
     return BadRequest(
@@ -185,5 +195,7 @@ def parse_types(value: str | None, known: tuple[str, ...]) -> tuple[str, ...]:
     wanted = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     unknown = [name for name in wanted if name not in known]
     if unknown or not wanted:
-        raise bad_parameter("types", f"unknown type(s) {unknown}; known: {', '.join(known)}")
+        names = ", ".join(quoted(name) for name in unknown[:3]) or "none"
+        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        raise bad_parameter("types", f"unknown type(s) {names}{more}; known: {', '.join(known)}")
     return wanted

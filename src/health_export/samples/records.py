@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,9 @@ from health_export.samples.clock import at_offset
 from health_export.samples.params import TimeRange
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ECG_ID = re.compile(r"(?P<micros>[0-9]{1,18})-(?P<source>[0-9]{1,10})", re.ASCII)
+_LATEST_MICROS = (datetime(9999, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
+_MAX_SOURCE_ID = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +99,18 @@ def ecg_id(start_at: datetime, source_id: int) -> str:
 
 
 def parse_ecg_id(value: str) -> tuple[datetime, int]:
-    """(start_at, source_id) of an id made by :func:`ecg_id`; 404 if malformed."""
-    micros, _, source = value.partition("-")
-    if not (micros.isdigit() and source.isdigit()):
+    """(start_at, source_id) of an id made by :func:`ecg_id`; 404 if malformed.
+
+    ASCII digits only (``str.isdigit`` also takes "¹²³", which ``int`` refuses), a start
+    before the year 10000 and a source id within PostgreSQL's ``integer``.
+    """
+    found = _ECG_ID.fullmatch(value)
+    if found is None:
         raise NotFound("no such ECG recording")
-    return _EPOCH + timedelta(microseconds=int(micros)), int(source)
+    micros, source = int(found["micros"]), int(found["source"])
+    if micros > _LATEST_MICROS or source > _MAX_SOURCE_ID:
+        raise NotFound("no such ECG recording")
+    return _EPOCH + timedelta(microseconds=micros), source
 
 
 def record_item(kind: RecordType, row: Any) -> dict[str, Any]:

@@ -15,7 +15,13 @@ from health_export.core.errors import NotFound
 from health_export.samples import repository
 from health_export.samples.clock import at_offset, local_wall_clock
 from health_export.samples.local_days import instant_bounds, local_midnights
-from health_export.samples.params import TimeRange, bad_parameter, decode_cursor, encode_cursor
+from health_export.samples.params import (
+    TimeRange,
+    bad_parameter,
+    decode_cursor,
+    encode_cursor,
+    quoted,
+)
 from health_export.samples.params import cursor_instant as instant_of
 
 Bucket = Literal["minute", "hour", "day", "week", "month"]
@@ -42,7 +48,7 @@ async def metric_id_of(session: AsyncSession, user_id: int, name: str) -> int | 
         return metric_id
     if name in METRICS:
         return None  # a known metric nobody has stored yet: simply no data
-    raise NotFound(f"no metric {name!r}; GET /api/v1/metrics lists the metrics you have")
+    raise NotFound(f"no metric {quoted(name)}; GET /api/v1/metrics lists the metrics you have")
 
 
 async def source_filter(session: AsyncSession, source: str | None) -> int | None:
@@ -60,7 +66,8 @@ def unit_change(metric: str, unit: str | None) -> tuple[str | None, Conversion]:
         return stored, IDENTITY
     change = conversion(stored, unit) if stored is not None else None
     if change is None:
-        raise bad_parameter("unit", f"cannot convert {metric} ({stored or 'as sent'}) to {unit!r}")
+        reason = f"cannot convert {metric} ({stored or 'as sent'}) to {quoted(unit)}"
+        raise bad_parameter("unit", reason)
     return unit, change
 
 
@@ -149,7 +156,11 @@ def check_series_span(bucket: str, span: TimeRange) -> None:
         return
     if span.start is None:
         raise bad_parameter("start", f"{bucket} buckets need a start (and at most {limit.days} d)")
-    length = (span.end or datetime.now(UTC)) - span.start
+    now = datetime.now(UTC)
+    if span.end is None and span.start > now:
+        # Without an end the range runs on for ever: from a future start, no cap holds.
+        raise bad_parameter("end", f"start is in the future: give an end (at most {limit.days} d)")
+    length = (span.end or now) - span.start
     if length > limit:
         coarser = "hour" if bucket == "minute" else "day"
         raise bad_parameter(
