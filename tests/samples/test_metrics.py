@@ -28,13 +28,14 @@ async def test_metric_list_names_every_ingested_metric_with_counts_and_sources(
     response = await get(owner, "/metrics")
     assert response.status_code == 200
     metrics = {item["name"]: item for item in response.json()["metrics"]}
-    assert "sleep_analysis" not in metrics  # sleep has its own endpoint
+    assert metrics["sleep_analysis"]["read_at"] == "/api/v1/sleep"  # its own endpoint
+    assert metrics["sleep_analysis"]["count"] == 288
     assert metrics["heart_rate"]["count"] == 677
     assert metrics["heart_rate"]["kind"] == "discrete"
     assert metrics["dietary_water"]["unit"] == "mL"  # sent in fl_oz_us, stored canonical
     assert metrics["dietary_energy"]["kind"] == "sum"
     assert metrics["carbohydrates"]["sources"] == ["MyNetDiary"]
-    assert metrics["heart_rate"]["first"] == "2023-06-17T04:00:00+00:00"
+    assert metrics["heart_rate"]["first"] == "2023-06-17T00:00:00-04:00"
 
 
 async def test_raw_samples_come_back_with_local_offsets_and_exact_values(

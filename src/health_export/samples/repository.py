@@ -81,21 +81,51 @@ _LIST_METRICS = """
 WITH per_source AS (
     SELECT metric_id, source_id, min(unit) AS unit, count(*) AS n,
            min(start_at) AS first_at, max(start_at) AS last_at
-    FROM metric_samples WHERE user_id = $1 GROUP BY metric_id, source_id)
-SELECT mt.name, min(p.unit) AS unit, sum(p.n)::bigint AS count,
-       min(p.first_at) AS first_at, max(p.last_at) AS last_at,
-       array_agg(src.name ORDER BY src.name) AS sources
-FROM per_source p
-JOIN metric_types mt ON mt.id = p.metric_id
-JOIN sources src ON src.id = p.source_id
-GROUP BY mt.name ORDER BY mt.name
+    FROM metric_samples WHERE user_id = $1 GROUP BY metric_id, source_id),
+per_metric AS (
+    SELECT p.metric_id, min(p.unit) AS unit, sum(p.n)::bigint AS count,
+           min(p.first_at) AS first_at, max(p.last_at) AS last_at,
+           array_agg(src.name ORDER BY src.name) AS sources
+    FROM per_source p JOIN sources src ON src.id = p.source_id GROUP BY p.metric_id)
+SELECT mt.name, m.unit, m.count, m.first_at, m.last_at, m.sources,
+       (SELECT utc_offset_min FROM metric_samples s WHERE s.user_id = $1
+          AND s.metric_id = m.metric_id AND s.start_at = m.first_at LIMIT 1) AS first_off,
+       (SELECT utc_offset_min FROM metric_samples s WHERE s.user_id = $1
+          AND s.metric_id = m.metric_id AND s.start_at = m.last_at LIMIT 1) AS last_off
+FROM per_metric m JOIN metric_types mt ON mt.id = m.metric_id
+ORDER BY mt.name
+"""
+# Sleep lives in its own tables: listed as one metric, counting nights and segments.
+_LIST_SLEEP = """
+WITH rows AS (
+    SELECT start_at, utc_offset_min, source_id FROM sleep_sessions WHERE user_id = $1
+    UNION ALL
+    SELECT start_at, utc_offset_min, source_id FROM sleep_stages WHERE user_id = $1),
+per_source AS (
+    SELECT source_id, count(*) AS n, min(start_at) AS first_at, max(start_at) AS last_at
+    FROM rows GROUP BY source_id),
+total AS (
+    SELECT sum(p.n)::bigint AS count, min(p.first_at) AS first_at, max(p.last_at) AS last_at,
+           array_agg(src.name ORDER BY src.name) AS sources
+    FROM per_source p JOIN sources src ON src.id = p.source_id HAVING count(*) > 0)
+SELECT t.*,
+       (SELECT utc_offset_min FROM rows r WHERE r.start_at = t.first_at LIMIT 1) AS first_off,
+       (SELECT utc_offset_min FROM rows r WHERE r.start_at = t.last_at LIMIT 1) AS last_off
+FROM total t
 """
 
 
 async def list_metrics(session: AsyncSession, user_id: int) -> list[Record]:
-    """One row per metric the user has: unit, count, first/last instant, sources."""
+    """One row per metric the user has: unit, count, first/last instant and offset, sources."""
     apg = await driver(session)
     return list(await apg.fetch(_LIST_METRICS, user_id))
+
+
+async def sleep_summary(session: AsyncSession, user_id: int) -> Record | None:
+    """Count, first/last instant and offset, and sources of the user's sleep; None if none."""
+    apg = await driver(session)
+    row: Record | None = await apg.fetchrow(_LIST_SLEEP, user_id)
+    return row
 
 
 _SAMPLE_COLUMNS = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 def example(value: dict[str, Any]) -> ConfigDict:
@@ -26,6 +26,10 @@ class MetricSummary(BaseModel):
     first: datetime
     last: datetime
     sources: list[str]
+    read_at: str = Field(
+        description="The route that reads it: /api/v1/metrics/{name}, or /api/v1/sleep for "
+        "sleep_analysis (stored as nights and segments)"
+    )
 
 
 class MetricList(BaseModel):
@@ -39,9 +43,10 @@ class MetricList(BaseModel):
                     "unit": "count",
                     "kind": "sum",
                     "count": 525600,
-                    "first": "2024-01-01T05:00:00+00:00",
-                    "last": "2024-12-31T04:59:00+00:00",
+                    "first": "2024-01-01T00:00:00-05:00",
+                    "last": "2024-12-31T23:59:00-05:00",
                     "sources": ["Eli’s Apple\u00a0Watch", "Eli’s iPhone"],
+                    "read_at": "/api/v1/metrics/step_count",
                 }
             ]
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -26,6 +27,7 @@ from health_export.samples.params import cursor_instant as instant_of
 
 Bucket = Literal["minute", "hour", "day", "week", "month"]
 Agg = Literal["avg", "sum", "min", "max", "count"]
+SLEEP_METRIC = "sleep_analysis"  # stored in sleep_sessions/sleep_stages, read at /sleep
 DAILY_BUCKETS = frozenset({"day", "week", "month"})
 # The longest range each fine bucket may cover (about 45k buckets at most).
 MAX_SPAN: dict[str, timedelta] = {"minute": timedelta(days=31), "hour": timedelta(days=5 * 366)}
@@ -72,21 +74,30 @@ def unit_change(metric: str, unit: str | None) -> tuple[str | None, Conversion]:
 
 
 async def list_metrics(session: AsyncSession, user_id: int) -> dict[str, Any]:
-    """Every metric the user has."""
+    """Every metric the user has, sleep included, with the route that reads each."""
     rows = await repository.list_metrics(session, user_id)
     metrics = [
-        {
-            "name": row["name"],
-            "unit": canonical_unit(row["name"]) or row["unit"],
-            "kind": kind_of(row["name"]),
-            "count": row["count"],
-            "first": row["first_at"],
-            "last": row["last_at"],
-            "sources": row["sources"],
-        }
+        _metric_summary(row, row["name"], f"/api/v1/metrics/{quote(row['name'], safe='')}")
         for row in rows
     ]
+    sleep = await repository.sleep_summary(session, user_id)
+    if sleep is not None:
+        metrics.append(_metric_summary(sleep, SLEEP_METRIC, "/api/v1/sleep"))
+        metrics.sort(key=lambda entry: entry["name"])
     return {"metrics": metrics}
+
+
+def _metric_summary(row: Any, name: str, read_at: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "unit": canonical_unit(name) or row.get("unit"),
+        "kind": kind_of(name),
+        "count": row["count"],
+        "first": at_offset(row["first_at"], row["first_off"] or 0),
+        "last": at_offset(row["last_at"], row["last_off"] or 0),
+        "sources": row["sources"],
+        "read_at": read_at,
+    }
 
 
 def _sample(row: Any, change: Conversion, unit: str | None) -> dict[str, Any]:
