@@ -11,7 +11,15 @@ import orjson
 from health_export.samples.clock import at_offset
 
 GPX_MEDIA_TYPE = "application/gpx+xml"
-_PER_POINT = ("altitude_m", "speed", "course", "horizontal_accuracy", "vertical_accuracy")
+_PER_POINT = (
+    "altitude_m",
+    "speed",
+    "course",
+    "horizontal_accuracy",
+    "vertical_accuracy",
+    "speed_accuracy",
+    "course_accuracy",
+)
 
 
 def _coordinates(route: Any) -> list[list[float]]:

@@ -107,7 +107,8 @@ async def workout_series(
 
 _ROUTE = """
 SELECT ST_AsGeoJSON(r.geom)::text AS geometry, r.times, r.altitude_m, r.speed, r.course,
-       r.horizontal_accuracy, r.vertical_accuracy, w.name, w.start_at, w.utc_offset_min
+       r.horizontal_accuracy, r.vertical_accuracy, r.speed_accuracy, r.course_accuracy,
+       w.name, w.start_at, w.utc_offset_min
 FROM workout_routes r JOIN workouts w ON w.user_id = r.user_id AND w.workout_id = r.workout_id
 WHERE r.user_id = $1 AND r.workout_id = $2
 """

@@ -182,6 +182,8 @@ class RouteFeature(BaseModel):
                 "course": [90.0],
                 "horizontal_accuracy": [3.0],
                 "vertical_accuracy": [2.0],
+                "speed_accuracy": [0.5],
+                "course_accuracy": [5.0],
             },
         }
     )
