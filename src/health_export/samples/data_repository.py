@@ -79,10 +79,25 @@ class ExportTable:
         )
 
 
-def _rest(*also: str) -> str:
-    """Every column not exported on its own, as a jsonb object (null when empty)."""
+def _rest(*also: str, local_times: tuple[str, ...] = ()) -> str:
+    """Every column not exported on its own, as a jsonb object (null when empty).
+
+    ``local_times`` are timestamp columns shown at the stored offset, like ``start``
+    (``to_jsonb`` would render them in the session's UTC).
+    """
     dropped = ", ".join([_BOOKKEEPING, *(f"'{name}'" for name in also)])
-    return f"NULLIF(to_jsonb(t) - ARRAY[{dropped}], '{{}}'::jsonb)"
+    rest = f"(to_jsonb(t) - ARRAY[{dropped}])"
+    if local_times:
+        pairs = ", ".join(f"'{name}', {local_iso(f't.{name}')}" for name in local_times)
+        rest = f"({rest} || jsonb_build_object({pairs}))"
+    return f"NULLIF({rest}, '{{}}'::jsonb)"
+
+
+# A route's point times at the workout's offset, in point order.
+_ROUTE_TIMES = (
+    "(SELECT jsonb_agg(" + local_iso("p.moment", "w.utc_offset_min") + " ORDER BY p.n) "
+    "FROM unnest(t.times) WITH ORDINALITY AS p(moment, n))"
+)
 
 
 _METRIC_VALUES = {
@@ -105,7 +120,10 @@ EXPORT_TABLES: dict[str, tuple[ExportTable, ...]] = {
             "sleep_sessions",
             "sleep_session",
             "'sleep_analysis'",
-            _rest("total_sleep_h"),
+            _rest(
+                "total_sleep_h",
+                local_times=("sleep_start", "sleep_end", "in_bed_start", "in_bed_end"),
+            ),
             unit="'hr'",
             values={"qty": "t.total_sleep_h"},
             end="t.sleep_end",
@@ -137,8 +155,9 @@ EXPORT_TABLES: dict[str, tuple[ExportTable, ...]] = {
             "workout_routes",
             "workout_route",
             "w.name",
-            "jsonb_build_object('geometry', ST_AsGeoJSON(t.geom)::jsonb) || "
-            "(to_jsonb(t) - ARRAY['user_id', 'revision', 'geom'])",
+            "jsonb_build_object('geometry', ST_AsGeoJSON(t.geom)::jsonb, "
+            f"'times', {_ROUTE_TIMES}) || "
+            "(to_jsonb(t) - ARRAY['user_id', 'revision', 'geom', 'times'])",
             start="w.start_at",
             end="w.end_at",
             offset="w.utc_offset_min",
@@ -146,7 +165,14 @@ EXPORT_TABLES: dict[str, tuple[ExportTable, ...]] = {
             has_source=False,
         ),
     ),
-    "ecg": (ExportTable("ecg_recordings", "ecg", "t.classification", _rest("classification")),),
+    "ecg": (
+        ExportTable(
+            "ecg_recordings",
+            "ecg",
+            "t.classification",
+            _rest("classification", local_times=("first_sample_at",)),
+        ),
+    ),
     "symptoms": (ExportTable("symptoms", "symptom", "t.name", _rest("name")),),
     "cycle_tracking": (
         ExportTable("cycle_tracking", "cycle_tracking", "t.name", _rest("name"), has_source=False),

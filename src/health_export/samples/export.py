@@ -10,7 +10,7 @@ import asyncio
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -36,9 +36,29 @@ class ExportRequest:
     format: ExportFormat
 
 
-def file_name(request: ExportRequest) -> str:
-    """The download's file name (the content, before any transfer encoding)."""
-    return f"health-export-{datetime.now(UTC):%Y%m%d}.{request.format}"
+def file_name(request: ExportRequest, all_types: tuple[str, ...]) -> str:
+    """The download's file name: export day, types and range, so two exports differ.
+
+    ``health-export-20261201-all.ndjson``,
+    ``health-export-20261201-sleep+metrics-20240301-20240401.csv``.
+    """
+    kinds = "all" if set(request.types) == set(all_types) else "+".join(request.types)
+    parts = [f"health-export-{datetime.now(UTC):%Y%m%d}", kinds]
+    span = request.span
+    start = _name_of_end(span.start, span.start_day)
+    end = _name_of_end(span.end, span.end_day)
+    if start and end:
+        parts.append(f"{start}-{end}")
+    elif start or end:
+        parts.append(f"since-{start}" if start else f"until-{end}")
+    return "-".join(parts) + f".{request.format}"
+
+
+def _name_of_end(moment: datetime | None, day: date | None) -> str | None:
+    """A range end in a file name: the date as given, else the instant in UTC."""
+    if day is not None:
+        return f"{day:%Y%m%d}"
+    return f"{moment.astimezone(UTC):%Y%m%dT%H%M%SZ}" if moment is not None else None
 
 
 async def _produce(

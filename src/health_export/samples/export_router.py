@@ -77,7 +77,7 @@ async def export(
     headers = {
         **rate_limit_headers_of(request),
         "Cache-Control": NO_STORE,
-        "Content-Disposition": f'attachment; filename="{file_name(wanted)}"',
+        "Content-Disposition": f'attachment; filename="{file_name(wanted, EXPORT_TYPES)}"',
         "Vary": "Accept-Encoding",
     }
     if gzipped:
