@@ -231,3 +231,9 @@ async def erase(apg: Any, table: str, user_id: int, start: datetime, end: dateti
     args = (user_id, start) if table == "raw_ingestions" else (user_id, start, end)
     deleted: Record = await apg.fetchval(sql, *args)
     return int(deleted)
+
+
+async def forget_latest_ingestion(apg: Any, user_id: int) -> None:
+    """After an erase no earlier ingest answer describes the data: a byte-identical
+    re-send must be processed again (see ``ingest/dedupe.py``)."""
+    await apg.execute("DELETE FROM latest_ingestions WHERE user_id = $1", user_id)
