@@ -10,12 +10,14 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from health_export.ingest import service
 from tests.fixtures import payloads
@@ -182,4 +184,32 @@ async def test_twins_in_a_body_large_enough_to_stream_are_merged_too(
     assert answer["by_type"]["workouts"] == (stored_here if v1_first else left_out)
     assert await _listed_ids(client, phone) == sorted(_v2_ids(v2))
     assert set(await _series_names(app, phone)) == _v2_ids(v2)
+    assert await _orphans(app, phone) == 0
+
+
+async def test_twins_stored_before_this_release_are_merged_by_the_next_workouts_ingest(
+    app: FastAPI, client: httpx.AsyncClient, phone: Phone, post: Post
+) -> None:
+    v1, _ = payloads.hae_workouts_in_both_versions(count=1)
+    await _answer(post, phone, v1)
+    # A v2 copy of the same run, stored the way earlier releases stored it: beside it.
+    twin_id = "0b9e4f7e-4a8e-4f57-9a0e-6f3f1c2d8a11"
+    async with app.state.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO workouts (user_id, workout_id, app_id, name, start_at, end_at, "
+                "utc_offset_min) SELECT user_id, CAST(:id AS uuid), :app_id, name, start_at, "
+                "end_at, utc_offset_min FROM workouts WHERE user_id = :u"
+            ),
+            {"id": twin_id, "app_id": twin_id.upper(), "u": phone.user_id},
+        )
+    assert len(await _listed_ids(client, phone)) == 2
+    later_run = payloads.hae_workouts(count=1, start=payloads.START + timedelta(days=30))
+    await _answer(post, phone, later_run)
+    listed = await _listed_ids(client, phone)
+    assert len(listed) == 2
+    assert twin_id in listed
+    # The v1 copy's series and route moved onto its twin, which had none.
+    assert (await _series_names(app, phone))[twin_id] == {"heartRateData", "heartRateRecovery"}
+    assert await _route_accuracy(client, phone, twin_id) == [None] * 30
     assert await _orphans(app, phone) == 0
