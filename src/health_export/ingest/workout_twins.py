@@ -30,7 +30,6 @@ from typing import Any
 from health_export.ingest.records import TABLES
 from health_export.ingest.upsert import TableCounts
 
-WORKOUT_TABLES = ("workouts", "workout_series", "workout_routes")
 _COLUMNS = TABLES["workouts"]
 _ID, _APP_ID, _NAME, _START, _END = (
     _COLUMNS.index(name) for name in ("workout_id", "app_id", "name", "start_at", "end_at")
@@ -134,8 +133,9 @@ class WorkoutTwins:
         await apg.execute(_MOVE_ROUTE, user_id, poorer, kept)
         for table in ("workout_series", "workout_routes"):
             gone = await apg.fetch(_delete_poorer(table), user_id, poorer)
-            # Rows of a workout skipped here were written by this ingest (its id was
-            # never stored, or it is a stored twin too and counted as it was).
+            # A workout left out by this ingest never had a row, so its series and route
+            # rows were inserted by this ingest; a stored poorer copy's rows were counted
+            # as they were (unchanged, updated, or not sent at all), and that stays.
             written_here = sum(int(row["n"]) for row in gone if row["workout_id"] not in stored)
             _count_as_unchanged(counts, table, written_here)
         await apg.execute(
