@@ -117,6 +117,8 @@ async def test_erased_real_capture_is_stored_again_when_resent(
     body = capture_bytes("hae", "metrics-day-grouping-2023-2025.json")
     first = await _answer(post, phone, body)
     stored = await count_rows(app, "metric_samples", phone.user_id)
+    repeated = await _answer(post, phone, body)  # over 1 MB: the streamed path's check
+    assert (repeated["duplicate_payload"], repeated["inserted"]) == (True, 0)
     erased = await _erase(client, phone, types="metrics", start="2024-03-01", end="2024-04-01")
     assert erased["deleted"]["metric_samples"] > 0
     again = await _answer(post, phone, body)
