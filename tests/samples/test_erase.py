@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from fastapi import FastAPI
 
@@ -11,7 +13,7 @@ from tests.ingest.conftest import count_rows, fetch
 from tests.samples.conftest import Get, Ingest
 
 
-async def _delete(client: httpx.AsyncClient, key: TestKey, **params: object) -> httpx.Response:
+async def _delete(client: httpx.AsyncClient, key: TestKey, **params: str | int) -> httpx.Response:
     return await client.delete("/api/v1/data", params=params, headers=key.headers)
 
 
@@ -83,3 +85,46 @@ async def test_admin_erases_a_named_user_and_nobody_else(
 async def test_ingest_only_key_cannot_erase(app: FastAPI, client: httpx.AsyncClient) -> None:
     phone = await create_user_with_key(app, scopes=["ingest"])
     assert (await _delete(client, phone, confirm="true")).status_code == 403
+
+
+async def _metric_sources(app: FastAPI, user_id: int) -> set[tuple[str, str]]:
+    rows = await fetch(
+        app,
+        "SELECT mt.name AS metric, src.name AS source FROM metric_sources ms "
+        "JOIN metric_types mt ON mt.id = ms.metric_id JOIN sources src ON src.id = ms.source_id "
+        "WHERE ms.user_id = :u",
+        u=user_id,
+    )
+    return {(row["metric"], row["source"]) for row in rows}
+
+
+async def test_full_erase_leaves_no_metric_sources_naming_the_users_devices(
+    app: FastAPI, client: httpx.AsyncClient, owner: TestKey, ingest: Ingest
+) -> None:
+    await ingest(owner, payloads.hae_metrics(("step_count", "heart_rate"), count=5))
+    await ingest(owner, payloads.hae_metrics(("step_count",), count=5, source=payloads.PHONE))
+    assert len(await _metric_sources(app, owner.user_id)) == 3
+    response = await _delete(client, owner, confirm="true")
+    assert response.status_code == 200
+    assert await _metric_sources(app, owner.user_id) == set()
+
+
+async def test_range_erase_forgets_only_the_sources_that_lost_their_last_point(
+    app: FastAPI, client: httpx.AsyncClient, owner: TestKey, ingest: Ingest
+) -> None:
+    # The watch counted steps on the 14th, the phone on the 14th and the 15th.
+    await ingest(owner, payloads.hae_metrics(("step_count",), count=5))
+    phone_days = payloads.hae_metrics(
+        ("step_count",), count=2, step=timedelta(days=1), source=payloads.PHONE
+    )
+    await ingest(owner, phone_days)
+    response = await _delete(
+        client,
+        owner,
+        confirm="true",
+        types="metrics",
+        start="2024-03-14T00:00:00-04:00",
+        end="2024-03-15T00:00:00-04:00",
+    )
+    assert response.json()["deleted"] == {"metric_samples": 6}
+    assert await _metric_sources(app, owner.user_id) == {("step_count", payloads.PHONE)}

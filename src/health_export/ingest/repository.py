@@ -32,21 +32,6 @@ async def insert_raw(conn: AsyncConnection, values: dict[str, Any]) -> None:
     )
 
 
-async def find_processed_duplicate(
-    conn: AsyncConnection, user_id: int, sha256: bytes
-) -> dict[str, Any] | None:
-    """The latest processed ingestion of the same bytes by the same user."""
-    result = await conn.execute(
-        text(
-            f"SELECT {_STATUS_COLUMNS} FROM raw_ingestions WHERE user_id = :user_id "
-            "AND sha256 = :sha256 AND status = 'processed' ORDER BY received_at DESC LIMIT 1"
-        ),
-        {"user_id": user_id, "sha256": sha256},
-    )
-    row = result.mappings().first()
-    return dict(row) if row else None
-
-
 async def lock_for_processing(
     conn: AsyncConnection, ingestion_id: uuid.UUID, *, skip_locked: bool
 ) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ from health_export.auth.principal import Principal
 from health_export.core.db import is_database_unavailable, with_transient_retry
 from health_export.core.errors import AppError, BadRequest, ServiceUnavailable, Unprocessable
 from health_export.core.logging import get_logger
-from health_export.ingest import repository
+from health_export.ingest import dedupe, repository
 from health_export.ingest.body import Body, ReceivedBody
 from health_export.ingest.gc_pause import gc_paused
 from health_export.ingest.parsing.decode import decode_document
@@ -141,17 +141,15 @@ async def _sha256(data: Body) -> bytes:
 
 
 def _duplicate_answer(row: dict[str, Any]) -> Ingestion:
-    body = dict(row["result"] or {})
-    body.update({"ingestion_id": str(row["id"]), "duplicate_payload": True})
-    return Ingestion(200, body)
+    return Ingestion(200, dedupe.duplicate_answer(row["id"], row["result"]))
 
 
 async def find_duplicate(
     engine: AsyncEngine, principal: Principal, digest: bytes
 ) -> Ingestion | None:
-    """The earlier answer when the same user already sent these exact bytes."""
+    """The earlier answer when these exact bytes are the user's latest ingestion."""
     async with engine.connect() as conn:
-        row = await repository.find_processed_duplicate(conn, principal.user_id, digest)
+        row = await dedupe.find_current_answer(conn, principal.user_id, digest)
     return None if row is None else _duplicate_answer(row)
 
 
@@ -182,7 +180,7 @@ async def store_unless_duplicate(
     now = datetime.now(UTC)
     await ensure_partitions_exist(engine, "raw_ingestions", {month_of(now)})
     async with engine.begin() as conn:
-        row = await repository.find_processed_duplicate(conn, principal.user_id, digest)
+        row = await dedupe.find_current_answer(conn, principal.user_id, digest)
         if row is not None:
             return _duplicate_answer(row)
         ingestion_id = uuid.uuid4()
@@ -330,6 +328,7 @@ async def process_locked(
         raise
     result = build_result(row["id"], payload, written)
     await repository.mark_finished(conn, row["id"], status="processed", result=result, error=None)
+    await dedupe.become_latest(conn, row["user_id"], row["id"], row["received_at"])
     return result
 
 

@@ -31,6 +31,7 @@ from health_export.ingest.upsert import (
     stage_batch,
     write_small_or_whole,
 )
+from health_export.ingest.workout_twins import WorkoutTwins
 from health_export.partitions import ensure_partitions_exist, month_of, next_month
 
 # Advisory lock class for "one ingest per user at a time" ("HEin" in ASCII).
@@ -231,6 +232,7 @@ class PayloadWriter:
         self._claimed = False
         self._batch_tables: set[str] = set()
         self._written_tables: set[str] = set()
+        self.twins = WorkoutTwins()
 
     async def start(self) -> None:
         """Begin the transaction with its settings.
@@ -294,10 +296,9 @@ class PayloadWriter:
             result.by_table[table] = writer.counts
         for table, rows in payload.rows.items():
             if rows:
-                counts = await write_small_or_whole(
-                    self.engine, self.apg, WRITES[table], user_id, rows
-                )
+                counts = await self._write_rows(table, rows, user_id)
                 result.by_table[table] = result.by_table.get(table, TableCounts()) + counts
+        await self.twins.merge(self.apg, user_id, result.by_table)
         return result
 
     async def close(self, *, committed: bool) -> None:
@@ -327,9 +328,25 @@ class PayloadWriter:
         else:
             await self._write(batch, self._user_id)
 
+    async def _write_rows(
+        self, table: str, rows: list[tuple[Any, ...]], user_id: int
+    ) -> TableCounts:
+        if table == "workouts":
+            kept = await self.twins.drop_from_rows(self.apg, user_id, rows)
+            skipped, rows = len(rows) - len(kept), kept
+            if not rows:
+                return TableCounts(unchanged=skipped)
+        else:
+            skipped = 0
+        counts = await write_small_or_whole(self.engine, self.apg, WRITES[table], user_id, rows)
+        counts.unchanged += skipped
+        return counts
+
     async def _write(self, batch: Batch, user_id: int) -> None:
         # Its partitions were made before it was staged (Feeder._stage).
         table = batch.write.table
+        if table == "workouts":
+            await self.twins.drop_from_staged(self.apg, user_id, batch.table)
         writer = self.tables.setdefault(table, TableWriter(self.apg, batch.write))
         await writer.store(batch, user_id)
         self._written_tables.add(batch.table)

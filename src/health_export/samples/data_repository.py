@@ -251,9 +251,42 @@ _ERASE_WHERE = {
 
 async def erase(apg: Any, table: str, user_id: int, start: datetime, end: datetime) -> int:
     """Delete one table's rows of the user in [start, end); how many went."""
+    if table == "metric_samples":
+        return await _erase_metric_samples(apg, user_id, start, end)
     where = _ERASE_WHERE.get(table, "start_at >= $2 AND start_at < $3")
     sql = f"WITH gone AS (DELETE FROM {table} WHERE user_id = $1 AND {where} RETURNING 1) "  # noqa: S608
     sql += "SELECT count(*) FROM gone"
     args = (user_id, start) if table == "raw_ingestions" else (user_id, start, end)
     deleted: Record = await apg.fetchval(sql, *args)
     return int(deleted)
+
+
+async def _erase_metric_samples(apg: Any, user_id: int, start: datetime, end: datetime) -> int:
+    """Delete the user's metric points in [start, end), then every (metric, source) pair of
+    ``metric_sources`` that lost its last point, so the list stays exact."""
+    gone = await apg.fetch(
+        "WITH gone AS (DELETE FROM metric_samples WHERE user_id = $1 AND start_at >= $2 "
+        "AND start_at < $3 RETURNING metric_id, source_id) "
+        "SELECT metric_id, source_id, count(*) AS n FROM gone GROUP BY metric_id, source_id",
+        user_id,
+        start,
+        end,
+    )
+    if gone:
+        # Only the pairs that lost points can have lost their last one.
+        await apg.execute(
+            "DELETE FROM metric_sources ms USING unnest($2::int[], $3::int[]) AS p(m, s) "
+            "WHERE ms.user_id = $1 AND ms.metric_id = p.m AND ms.source_id = p.s "
+            "AND NOT EXISTS (SELECT 1 FROM metric_samples t WHERE t.user_id = $1 "
+            "AND t.metric_id = p.m AND t.source_id = p.s)",
+            user_id,
+            [row["metric_id"] for row in gone],
+            [row["source_id"] for row in gone],
+        )
+    return sum(int(row["n"]) for row in gone)
+
+
+async def forget_latest_ingestion(apg: Any, user_id: int) -> None:
+    """After an erase no earlier ingest answer describes the data: a byte-identical
+    re-send must be processed again (see ``ingest/dedupe.py``)."""
+    await apg.execute("DELETE FROM latest_ingestions WHERE user_id = $1", user_id)

@@ -24,6 +24,9 @@ async def erase(
             deleted[table] = await data_repository.erase(
                 apg, table, user_id, span.lower, span.upper
             )
+    # Whatever went, an earlier ingest answer may now count rows that are gone. Last, so
+    # this row lock is taken after the rows', as an ingest takes it.
+    await data_repository.forget_latest_ingestion(apg, user_id)
     return deleted
 
 

@@ -355,6 +355,18 @@ raw_ingestions = Table(
     postgresql_partition_by="RANGE (received_at)",
 )
 
+# Per user, the ingestion whose stored answer still describes the data: replaced by
+# each ingestion processed after it, removed by an erase. Only its answer may be given
+# again to a byte-identical re-send (docs/ingest.md).
+latest_ingestions = Table(
+    "latest_ingestions",
+    metadata,
+    _user(),
+    Column("ingestion_id", UUID(as_uuid=True), nullable=False),
+    _tz("received_at", nullable=False),
+    PrimaryKeyConstraint("user_id"),
+)
+
 PARTITIONED_TABLES: dict[str, str] = {
     "metric_samples": "start_at",
     "sleep_sessions": "start_at",
