@@ -210,7 +210,7 @@ async def test_compare_periods_for_steps_recomputes_from_both_series(
         total = sum(p["value"] for p in points)
         assert answer[side]["stats"] == {
             "days_with_data": len(points),
-            "samples": sum(p["count"] for p in points),
+            "values": sum(p["count"] for p in points),
             "total": total,
             "mean_per_day": total / len(points),
         }

@@ -23,11 +23,11 @@ API = "/api/v1"
 SLEEP = "sleep"
 SUM_METHOD = (
     "daily series (bucket=day) of each range: total = sum of the days, mean_per_day = "
-    "total / days_with_data, samples = sum of the counts"
+    "total / days_with_data, values = sum of the counts"
 )
 MEAN_METHOD = (
     "daily series (bucket=day, agg=avg) of each range: mean = the days' values weighted "
-    "by their counts (the mean of every sample), samples = sum of the counts"
+    "by their counts (the mean of every value), values = sum of the counts"
 )
 SLEEP_METHOD = "nights of each range (/sleep): mean_* = the mean per night of that measure"
 
@@ -49,7 +49,7 @@ async def compare_periods(
 ) -> Annotated[CallToolResult, CompareAnswer]:
     """Compare a period [start, end) with a baseline [baseline_start, baseline_end), e.g.
     this month with last month. For cumulative metrics: total, mean per day with data,
-    days with data; for other metrics: the mean of all samples; for 'sleep': nights and
+    days with data; for other metrics: the mean of all values; for 'sleep': nights and
     the mean per night of total sleep, time in bed, efficiency and each stage. change is
     period minus baseline, absolute and in percent. Each side has its own source_url."""
     arguments = {"metric": metric, "start": start, "end": end, "tz": tz, "source": source}

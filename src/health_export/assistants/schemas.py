@@ -48,7 +48,7 @@ class SeriesPoint(BaseModel):
 
     start: str = Field(description="local start of the bucket")
     value: float | None
-    count: int = Field(description="samples in the bucket")
+    count: int = Field(description="values in the bucket (one per period where sources overlap)")
 
 
 class SeriesAnswer(Checkable):
@@ -191,13 +191,13 @@ class Period(Checkable):
 
     start: str
     end: str
-    stats: dict[str, float | None]
+    stats: dict[str, int | float | None]
 
 
 class Change(BaseModel):
     """How a statistic moved from the baseline to the period."""
 
-    absolute: float | None = Field(description="period minus baseline")
+    absolute: int | float | None = Field(description="period minus baseline")
     percent: float | None = Field(description="relative to the baseline (null when it is 0)")
 
 

@@ -78,29 +78,29 @@ def route_summary(feature: dict[str, Any], url: str) -> RouteSummary:
     )
 
 
-def metric_stats(points: Sequence[dict[str, Any]], kind: str) -> dict[str, float | None]:
+def metric_stats(points: Sequence[dict[str, Any]], kind: str) -> dict[str, int | float | None]:
     """Statistics of a daily series: total and mean per day (sum metrics), or the mean."""
     days = [p for p in points if p["value"] is not None]
-    samples = sum(p["count"] for p in days)
-    stats: dict[str, float | None] = {"days_with_data": len(days), "samples": samples}
+    values = sum(p["count"] for p in days)
+    stats: dict[str, int | float | None] = {"days_with_data": len(days), "values": values}
     if kind == "sum":
         total = sum(p["value"] for p in days)
         stats["total"] = total if days else None
         stats["mean_per_day"] = total / len(days) if days else None
     else:
-        # Each day's value is its mean of `count` samples: weighting by count gives the
-        # mean of every sample in the period, not a mean of daily means.
+        # Each day's value is its mean of `count` values: weighting by count gives the
+        # mean of every value in the period, not a mean of daily means.
         weighted = sum(p["value"] * p["count"] for p in days)
-        stats["mean"] = weighted / samples if samples else None
+        stats["mean"] = weighted / values if values else None
     return stats
 
 
 SLEEP_STATS = ("total_sleep_h", "in_bed_h", "efficiency", "deep_h", "rem_h", "core_h", "awake_h")
 
 
-def sleep_stats(nights: Sequence[dict[str, Any]]) -> dict[str, float | None]:
+def sleep_stats(nights: Sequence[dict[str, Any]]) -> dict[str, int | float | None]:
     """Number of nights and the mean per night of each sleep measure."""
-    stats: dict[str, float | None] = {"nights": len(nights)}
+    stats: dict[str, int | float | None] = {"nights": len(nights)}
     for name in SLEEP_STATS:
         values = [n[name] for n in nights if n.get(name) is not None]
         stats[f"mean_{name}"] = sum(values) / len(values) if values else None
@@ -108,7 +108,7 @@ def sleep_stats(nights: Sequence[dict[str, Any]]) -> dict[str, float | None]:
 
 
 def changes(
-    period: dict[str, float | None], baseline: dict[str, float | None]
+    period: dict[str, int | float | None], baseline: dict[str, int | float | None]
 ) -> dict[str, Change]:
     """Period minus baseline, absolute and in percent, for every statistic."""
     moved: dict[str, Change] = {}
