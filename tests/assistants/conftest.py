@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import httpx2
 import orjson
 import pytest
 from fastapi import FastAPI
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp_types import CallToolResult, TextContent
 
 from health_export.auth.principal import Scope
@@ -61,8 +61,7 @@ async def mcp_client(
     server: ServerProcess, key: TestKey, mode: str = "auto"
 ) -> AsyncIterator[Client]:
     """The SDK's client of ``server``'s `/mcp`, sending ``key``."""
-    http = create_mcp_http_client(headers=key.headers)
-    async with http:
+    async with httpx2.AsyncClient(headers=key.headers, timeout=60) as http:
         transport = streamable_http_client(f"{server.url}/mcp", http_client=http)
         async with Client(transport, mode=mode) as client:  # type: ignore[arg-type]
             yield client
