@@ -63,7 +63,7 @@ async def mcp_client(
     """The SDK's client of ``server``'s `/mcp`, sending ``key``."""
     async with httpx2.AsyncClient(headers=key.headers, timeout=60) as http:
         transport = streamable_http_client(f"{server.url}/mcp", http_client=http)
-        async with Client(transport, mode=mode) as client:  # type: ignore[arg-type]
+        async with Client(transport, mode=mode) as client:
             yield client
 
 
@@ -71,8 +71,9 @@ def structured(result: CallToolResult) -> dict[str, Any]:
     """A successful tool result's structured content (checked equal to its text)."""
     assert not result.is_error, text_of(result)
     assert result.structured_content is not None
-    assert orjson.loads(text_of(result)) == result.structured_content
-    return result.structured_content
+    content: dict[str, Any] = result.structured_content
+    assert orjson.loads(text_of(result)) == content
+    return content
 
 
 def text_of(result: CallToolResult) -> str:
