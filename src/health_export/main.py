@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from health_export import __version__
 from health_export.admin.router import router as admin_router
+from health_export.assistants.server import mount_assistants, start_assistants, stop_assistants
 from health_export.auth.router import router as auth_router
 from health_export.auth.state import build_auth_state
 from health_export.core.config import Settings, get_settings
@@ -47,11 +48,13 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         )
         app.state.shutting_down = False
         await start_ingest(app.state)
+        await start_assistants(app)
         log.info("startup", version=__version__)
         try:
             yield
         finally:
             app.state.shutting_down = True
+            await stop_assistants(app)
             await stop_ingest(app.state, _grace_left_s(app, settings))
             await app.state.auth.aclose()
             if redis is not None:
@@ -106,5 +109,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_router, responses=_PROTECTED_RESPONSES)
     app.include_router(ingest_router, responses=_PROTECTED_RESPONSES)
     app.include_router(samples_router, responses=_PROTECTED_RESPONSES)
+    mount_assistants(app)
     install_ingest_openapi(app)
     return app
