@@ -34,6 +34,9 @@ class MetricInfo(BaseModel):
     first: str
     last: str
     sources: list[str] = Field(description="devices and apps that recorded it")
+    read_at: str = Field(
+        description="the REST route that reads it; sleep_analysis is read with get_sleep"
+    )
 
 
 class MetricsAnswer(Checkable):
