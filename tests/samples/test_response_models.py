@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import orjson
@@ -23,7 +23,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from health_export.samples.export_router import ErasureResult
-from health_export.samples.schemas_export import ExportRow
+from health_export.samples.schemas_export import ExportRow, ExportRowType
 from tests.fixtures.auth import KeyFactory, TestKey
 from tests.fixtures.read_corpus import UNKNOWN_METRIC, rich_history
 from tests.samples.conftest import Ingest
@@ -208,6 +208,7 @@ async def test_every_read_body_matches_its_documented_model(
     reads = documented_reads(app)
     walks = calls_of(history)
     assert set(walks) == set(reads), "a read route is not walked (or a walked one is gone)"
+    exported: set[str] = set()
     for path, model in reads.items():
         assert model is not None, f"{path} documents a 200 schema no model stands for"
         assert documented_model_name(app, path) == model_name(model), path
@@ -222,7 +223,12 @@ async def test_every_read_body_matches_its_documented_model(
                     validate(model, document)
                 except ValidationError as error:
                     pytest.fail(f"{call.url} {call.params}: {error}")
-                assert is_filled(orjson.loads(document), call.filled), (call, document[:200])
+                body = orjson.loads(document)
+                assert is_filled(body, call.filled), (call, document[:200])
+                if model is ExportRow:
+                    exported.add(body["type"])
+    # The history holds every kind of record the export knows.
+    assert exported == set(get_args(ExportRowType))
 
 
 async def test_export_csv_header_is_the_export_row(
