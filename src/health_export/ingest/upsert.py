@@ -139,7 +139,7 @@ async def write_small_or_whole(
 ) -> TableCounts:
     """Upsert a batch that is all here: array parameters when small, else COPY."""
     records = prepared(write, rows)
-    if len(records) <= UNNEST_MAX_ROWS and _has_scalar_columns_only(write):
+    if len(records) <= UNNEST_MAX_ROWS and _fits_array_parameters(write, records):
         await intern_names(engine, write, records)
         await record_metric_sources(apg, user_id, metric_source_pairs(write, records))
         arrays = [list(column) for column in zip(*records, strict=True)]
@@ -307,9 +307,18 @@ class TableWriter:
         return int(status.rsplit(" ", 1)[1])
 
 
-def _has_scalar_columns_only(write: TableWrite) -> bool:
-    # unnest() flattens nested arrays, so rows holding arrays always go through COPY.
-    return not any(pg_type.endswith("[]") for pg_type in write.staging_types.values())
+def _fits_array_parameters(write: TableWrite, records: list[tuple[Any, ...]]) -> bool:
+    """Whether the rows can be sent as one array parameter per column.
+
+    unnest() flattens nested arrays, and asyncpg sends a list inside an array parameter
+    as another dimension: an array column, or a JSON list in a jsonb column (a
+    medication's ``codings``), would come out as extra rows. Such rows go through COPY.
+    """
+    types = list(write.staging_types.values())
+    if any(pg_type.endswith("[]") for pg_type in types):
+        return False
+    json_columns = [index for index, pg_type in enumerate(types) if pg_type == "jsonb"]
+    return not any(isinstance(record[i], list) for record in records for i in json_columns)
 
 
 def _unnest_source(write: TableWrite) -> str:

@@ -33,6 +33,7 @@ from health_export.samples.params import bad_parameter, parse_range, parse_types
 from health_export.samples.queries import EndQuery, StartQuery
 from health_export.samples.responses import NO_STORE, accepts_gzip
 from health_export.samples.schemas import example
+from health_export.samples.schemas_export import ndjson_item_schema
 
 router = APIRouter(tags=["export"])
 _EXPORT_TYPES_DOC = f"Comma-separated subset of: {', '.join(EXPORT_TYPES)} (default: all)."
@@ -47,9 +48,10 @@ _ERASE_TYPES_DOC = f"Comma-separated subset of: {', '.join(ERASE_TYPES)} (defaul
             "description": "NDJSON (one object per line) or CSV, streamed; gzip if accepted",
             "content": {
                 "application/x-ndjson": {
+                    "itemSchema": ndjson_item_schema(),
                     "example": '{"type":"metric","name":"step_count",'
                     '"start":"2024-03-14T15:04:00-04:00","utc_offset_min":-240,'
-                    '"source":"iPhone","unit":"count","qty":42}\n'
+                    '"source":"iPhone","unit":"count","qty":42}\n',
                 },
                 "text/csv": {
                     "example": "type,name,start,end,utc_offset_min,source,unit,qty,min,avg,"

@@ -14,17 +14,19 @@ from health_export.samples.geo import GPX_MEDIA_TYPE, download_name, route_featu
 from health_export.samples.params import parse_bbox, parse_range
 from health_export.samples.queries import EndQuery, LimitQuery, StartQuery
 from health_export.samples.responses import health_response, json_response
-from health_export.samples.schemas_records import (
+from health_export.samples.schemas_record_types import (
     CycleTrackingList,
     EcgDetail,
     EcgList,
     HeartRateNotificationList,
     MedicationList,
     RecordList,
-    RouteFeature,
-    SleepNights,
     StateOfMindList,
     SymptomList,
+)
+from health_export.samples.schemas_records import (
+    RouteFeature,
+    SleepNights,
     WorkoutDetail,
     WorkoutList,
 )
@@ -111,7 +113,7 @@ async def workout_route(
     return response
 
 
-def _record_route(path: str, name: str, model: type[RecordList], summary: str) -> None:
+def _record_route(path: str, name: str, model: type[RecordList[Any]], summary: str) -> None:
     async def endpoint(
         request: Request,
         user_id: TargetUser,

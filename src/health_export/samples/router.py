@@ -25,7 +25,9 @@ from health_export.samples.records_router import router as records_router
 from health_export.samples.responses import json_response
 from health_export.samples.schemas import (
     ActivityDaily,
+    Agg,
     BloodPressurePage,
+    Bucket,
     HeartRatePage,
     MetricList,
     SamplePage,
@@ -85,9 +87,9 @@ async def metric_series(
     session: SessionDep,
     start: StartQuery = None,
     end: EndQuery = None,
-    bucket: Annotated[service.Bucket, Query(description="Bucket width")] = "day",
+    bucket: Annotated[Bucket, Query(description="Bucket width")] = "day",
     agg: Annotated[
-        service.Agg | None, Query(description="Default: sum for steps/energy/distance, else avg")
+        Agg | None, Query(description="Default: sum for steps/energy/distance, else avg")
     ] = None,
     tz: TzQuery = None,
     source: SourceQuery = None,

@@ -1,11 +1,19 @@
-"""Response models of the metric reads (OpenAPI documentation; bodies are built as dicts)."""
+"""Response models of the metric reads.
+
+They document the answers in OpenAPI; the bodies are built as dicts and rendered by
+orjson (pydantic serialisation would cost the hot routes; see docs/architecture.md), and
+``tests/samples/test_response_models.py`` holds every body to its model.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Bucket = Literal["minute", "hour", "day", "week", "month"]
+Agg = Literal["avg", "sum", "min", "max", "count"]
 
 
 def example(value: dict[str, Any]) -> ConfigDict:
@@ -23,8 +31,8 @@ class MetricSummary(BaseModel):
     unit: str
     kind: Literal["sum", "discrete"]
     count: int
-    first: datetime
-    last: datetime
+    first: AwareDatetime
+    last: AwareDatetime
     sources: list[str]
     read_at: str = Field(
         description="The route that reads it: /api/v1/metrics/{name}, or /api/v1/sleep for "
@@ -57,8 +65,8 @@ class MetricList(BaseModel):
 class Sample(BaseModel):
     """One stored sample; value fields that do not apply are null."""
 
-    start: datetime
-    end: datetime | None
+    start: AwareDatetime
+    end: AwareDatetime | None
     source: str
     unit: str
     qty: float | None
@@ -96,7 +104,10 @@ class SamplePage(BaseModel):
         }
     )
     metric: str
-    unit: str | None
+    unit: str | None = Field(
+        description="The catalogue's unit (or ?unit=); null for a metric the catalogue does not "
+        "know, whose samples each carry the unit they were sent in"
+    )
     samples: list[Sample]
     next_cursor: str | None
 
@@ -104,7 +115,7 @@ class SamplePage(BaseModel):
 class SeriesPoint(BaseModel):
     """One bucket: its local start, the aggregate, and how many values went into it."""
 
-    start: datetime
+    start: AwareDatetime
     value: float | None
     count: int
 
@@ -123,9 +134,12 @@ class Series(BaseModel):
         }
     )
     metric: str
-    unit: str | None
-    bucket: str
-    agg: str
+    unit: str | None = Field(
+        description="The catalogue's unit (or ?unit=); null for a metric the catalogue does not "
+        "know (values are aggregated as sent)"
+    )
+    bucket: Bucket
+    agg: Agg
     tz: str | None
     points: list[SeriesPoint]
 
@@ -133,8 +147,8 @@ class Series(BaseModel):
 class HeartRatePoint(BaseModel):
     """One heart-rate sample (count/min)."""
 
-    start: datetime
-    end: datetime | None
+    start: AwareDatetime
+    end: AwareDatetime | None
     source: str
     min: float | None
     avg: float | None
@@ -168,7 +182,7 @@ class HeartRatePage(BaseModel):
 class BloodPressurePoint(BaseModel):
     """One blood-pressure reading (mmHg)."""
 
-    start: datetime
+    start: AwareDatetime
     source: str
     systolic: float | None
     diastolic: float | None

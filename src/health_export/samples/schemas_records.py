@@ -1,11 +1,11 @@
-"""Response models of the record reads: sleep, workouts, routes, other record types."""
+"""Response models of the record reads: sleep, workouts and their routes."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from health_export.samples.schemas import example
 
@@ -17,8 +17,8 @@ class SleepSegment(BaseModel):
     """One stage segment of a night."""
 
     stage: str
-    start: datetime
-    end: datetime
+    start: AwareDatetime
+    end: AwareDatetime
     hours: float | None
 
 
@@ -28,10 +28,10 @@ class SleepNight(BaseModel):
     date: date
     sources: list[str]
     origin: Literal["aggregated", "segments"]
-    sleep_start: datetime | None
-    sleep_end: datetime | None
-    in_bed_start: datetime | None
-    in_bed_end: datetime | None
+    sleep_start: AwareDatetime | None
+    sleep_end: AwareDatetime | None
+    in_bed_start: AwareDatetime | None
+    in_bed_end: AwareDatetime | None
     core_h: float | None
     deep_h: float | None
     rem_h: float | None
@@ -77,8 +77,8 @@ class Workout(BaseModel):
     """One workout's summary."""
 
     id: str
-    start: datetime
-    end: datetime | None
+    start: AwareDatetime
+    end: AwareDatetime | None
     app_id: str | None
     name: str
     duration_s: float | None
@@ -121,7 +121,7 @@ class WorkoutList(BaseModel):
 class WorkoutSeriesPoint(BaseModel):
     """One point of a workout time series."""
 
-    start: datetime
+    start: AwareDatetime
     unit: str | None
     qty: float | None
     min: float | None
@@ -165,6 +165,26 @@ class RouteGeometry(BaseModel):
     coordinates: list[list[float]]
 
 
+class RouteProperties(BaseModel):
+    """The workout a route belongs to, and per-point lists in coordinate order.
+
+    A list is null when the app sent none of it; an entry is null for a point that
+    lacks it (export version 1 routes carry no speed or course).
+    """
+
+    workout_id: str
+    name: str
+    start: AwareDatetime
+    times: list[AwareDatetime]
+    altitude_m: list[float | None] | None
+    speed: list[float | None] | None
+    course: list[float | None] | None
+    horizontal_accuracy: list[float | None] | None
+    vertical_accuracy: list[float | None] | None
+    speed_accuracy: list[float | None] | None
+    course_accuracy: list[float | None] | None
+
+
 class RouteFeature(BaseModel):
     """A workout route as a GeoJSON Feature; per-point lists line up with the coordinates."""
 
@@ -189,174 +209,4 @@ class RouteFeature(BaseModel):
     )
     type: Literal["Feature"]
     geometry: RouteGeometry
-    properties: dict[str, Any]
-
-
-class RecordList(BaseModel):
-    """Records of one type in time order (times at the sender's offset)."""
-
-    items: list[dict[str, Any]]
-    truncated: bool
-
-
-_SPAN = {"start": _T, "end": _T}
-
-
-class SymptomList(RecordList):
-    """Symptom records in time order."""
-
-    model_config = example(
-        {
-            "items": [
-                {
-                    **_SPAN,
-                    "name": "Headache",
-                    "severity": "Mild",
-                    "user_entered": True,
-                    "source": "Health",
-                    "attrs": None,
-                }
-            ],
-            "truncated": False,
-        }
-    )
-
-
-class StateOfMindList(RecordList):
-    """StateOfMind records in time order."""
-
-    model_config = example(
-        {
-            "items": [
-                {
-                    **_SPAN,
-                    "entry_id": "A1B2",
-                    "kind": "daily_mood",
-                    "labels": ["calm"],
-                    "associations": ["work"],
-                    "valence": 0.4,
-                    "valence_classification": "slightly_pleasant",
-                    "metadata": None,
-                }
-            ],
-            "truncated": False,
-        }
-    )
-
-
-class MedicationList(RecordList):
-    """Medication records in time order."""
-
-    model_config = example(
-        {
-            "items": [
-                {
-                    **_SPAN,
-                    "display_text": "Ibuprofen",
-                    "nickname": None,
-                    "scheduled": None,
-                    "form": "tablet",
-                    "status": "Taken",
-                    "is_archived": False,
-                    "dosage": 1.0,
-                    "scheduled_dosage": 1.0,
-                    "units": "tablet",
-                    "codings": [],
-                    "attrs": None,
-                }
-            ],
-            "truncated": False,
-        }
-    )
-
-
-class CycleTrackingList(RecordList):
-    """CycleTracking records in time order."""
-
-    model_config = example(
-        {
-            "items": [
-                {
-                    **_SPAN,
-                    "name": "Menstrual Flow",
-                    "value": "Medium",
-                    "is_cycle_start": True,
-                    "attrs": None,
-                }
-            ],
-            "truncated": False,
-        }
-    )
-
-
-class EcgList(RecordList):
-    """Ecg records in time order."""
-
-    model_config = example(
-        {
-            "items": [
-                {
-                    "id": "1710414240000000-3",
-                    **_SPAN,
-                    "classification": "Sinus Rhythm",
-                    "severity": None,
-                    "average_heart_rate": 64.0,
-                    "sampling_frequency_hz": 512.0,
-                    "number_of_measurements": 15360,
-                    "source": _WATCH,
-                    "attrs": None,
-                }
-            ],
-            "truncated": False,
-        }
-    )
-
-
-class HeartRateNotificationList(RecordList):
-    """HeartRateNotification records in time order."""
-
-    model_config = example(
-        {
-            "items": [
-                {
-                    **_SPAN,
-                    "kind": "high_heart_rate_notification",
-                    "threshold": 120.0,
-                    "raw": {"heartNotification": "high_heart_rate_notification"},
-                }
-            ],
-            "truncated": False,
-        }
-    )
-
-
-class EcgDetail(BaseModel):
-    """One ECG recording with its voltage samples (µV, at sampling_frequency_hz)."""
-
-    model_config = example(
-        {
-            "id": "1710414240000000-3",
-            **_SPAN,
-            "source": _WATCH,
-            "classification": "Sinus Rhythm",
-            "severity": None,
-            "average_heart_rate": 64.0,
-            "sampling_frequency_hz": 512.0,
-            "number_of_measurements": 3,
-            "first_sample": _T,
-            "voltages_uv": [12.5, 14.1, 13.0],
-            "attrs": None,
-        }
-    )
-    id: str
-    start: datetime
-    end: datetime | None
-    source: str
-    classification: str | None
-    severity: str | None
-    average_heart_rate: float | None
-    sampling_frequency_hz: float | None
-    number_of_measurements: int | None
-    first_sample: datetime | None
-    voltages_uv: list[float]
-    attrs: dict[str, Any] | None
+    properties: RouteProperties

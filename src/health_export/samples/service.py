@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -24,9 +24,8 @@ from health_export.samples.params import (
     quoted,
 )
 from health_export.samples.params import cursor_instant as instant_of
+from health_export.samples.schemas import Agg, Bucket
 
-Bucket = Literal["minute", "hour", "day", "week", "month"]
-Agg = Literal["avg", "sum", "min", "max", "count"]
 SLEEP_METRIC = "sleep_analysis"  # stored in sleep_sessions/sleep_stages, read at /sleep
 DAILY_BUCKETS = frozenset({"day", "week", "month"})
 # The longest range each fine bucket may cover (about 45k buckets at most).
