@@ -93,14 +93,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Self-hosted home for Apple Health data from Health Auto Export.",
         default_response_class=ORJSONResponse,
         lifespan=_lifespan(settings),
-        # No 307 to the slash-less URL: an API answers where it is asked (404 otherwise).
+        # A trailing slash is dropped before routing (core/middleware.py), never redirected.
         redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.metrics = metrics
     install_error_handlers(app)
     install_database_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, metrics=metrics, body_pace=BodyPace())
+    app.add_middleware(RequestContextMiddleware, metrics=metrics.http, body_pace=BodyPace())
     app.include_router(ops_router)
     app.include_router(auth_router, responses=_PROTECTED_RESPONSES)
     app.include_router(admin_router, responses=_PROTECTED_RESPONSES)
