@@ -91,7 +91,8 @@ async def test_ingest_answer_and_ingestion_status_are_never_stored(
     answer = await client.post("/api/v1/ingest", content=body, headers=headers)
     assert answer.status_code == 200, answer.text
     assert answer.headers["cache-control"] == "no-store"
-    status = await client.get(f"/api/v1/ingestions/{answer.json()['ingestion_id']}", headers=headers)
+    status_url = f"/api/v1/ingestions/{answer.json()['ingestion_id']}"
+    status = await client.get(status_url, headers=headers)
     assert status.status_code == 200
     assert status.headers["cache-control"] == "no-store"
 
