@@ -82,8 +82,9 @@ async def test_engine_at_info_logs_statements_without_their_parameters(
 
 
 async def test_log_level_debug_in_settings_does_not_reach_the_engine(
-    app_factory: Any, settings: Settings, captured_logs: io.StringIO
+    app: Any, app_factory: Any, settings: Settings, captured_logs: io.StringIO
 ) -> None:
+    # ``app`` first: its logging set-up owns the root handler ``captured_logs`` reads.
     debug_app = app_factory(log_level="DEBUG")
     try:
         assert logging.getLogger(ENGINE).getEffectiveLevel() > logging.INFO
