@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ _MISSING_DATABASE = "3D000"
 _LOGIN_REFUSED = ("28000", "28P01")
 _NO_SCHEMA = "42P01"
 _STARTING_UP = "57P03"
+_UNREACHABLE_ERRNOS = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL})
 
 
 @contextmanager
@@ -53,7 +55,7 @@ def database_failure_message(exc: BaseException, settings: Settings) -> str | No
             return f"the database has no health-export tables {where}; run `health-export migrate`"
         if state == _STARTING_UP:
             return f"PostgreSQL is starting up {where}; retry in a few seconds"
-        if isinstance(cause, OSError | TimeoutError):
+        if _is_unreachable(cause):
             return (
                 f"cannot reach PostgreSQL at {_host_port(settings.database_url)}: "
                 f"{_reason(cause)} {where}; start PostgreSQL or fix {DATABASE_VARIABLE}"
@@ -74,6 +76,13 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         for linked in (getattr(current, "orig", None), current.__cause__, current.__context__):
             if isinstance(linked, BaseException):
                 pending.append(linked)
+
+
+def _is_unreachable(exc: BaseException) -> bool:
+    """A failure to connect (not any OSError: a missing migration file is not one)."""
+    if isinstance(exc, ConnectionError | socket.gaierror | TimeoutError):
+        return True
+    return isinstance(exc, OSError) and exc.errno in _UNREACHABLE_ERRNOS
 
 
 def _reason(exc: BaseException) -> str:
