@@ -12,23 +12,20 @@ from typing import Annotated, Any
 import typer
 
 from health_export.auth.commands import bootstrap, keys_app, users_app
-from health_export.core.config import ConfigError, Settings, load_settings
+from health_export.cli_database import exit_on_database_failure
+from health_export.cli_settings import command_settings
+from health_export.core.config import Settings
 
 # After SIGTERM, /ready and new ingests answer 503 this long while the listener stays open,
 # so a load balancer or proxy stops sending before connections close (part of the grace).
 SHUTDOWN_DRAIN_S = 1.0
 
 app = typer.Typer(
-    help="health-export: a self-hosted home for Apple Health data.", no_args_is_help=True
+    help="health-export: a self-hosted home for Apple Health data.",
+    no_args_is_help=True,
+    # A traceback's local variables would print settings, passwords and keys.
+    pretty_exceptions_show_locals=False,
 )
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -40,7 +37,7 @@ def serve(
     """Run the HTTP server (uvicorn with uvloop and httptools)."""
     import uvicorn
 
-    settings = _settings()
+    settings = command_settings()
     worker_count = workers or settings.workers
     if worker_count > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Workers share their metrics through files in this directory (see ops/metrics.py).
@@ -50,6 +47,7 @@ def serve(
         "host": host or settings.host,
         "port": port or settings.port,
         "loop": "uvloop",
+        "server_header": False,  # no `server: uvicorn` on every answer
         "http": "httptools",
         "lifespan": "on",
         "proxy_headers": True,
@@ -121,8 +119,9 @@ def migrate(
 
     from health_export.migrations_head import alembic_config
 
-    settings = _settings()
-    command.upgrade(alembic_config(settings.async_database_url), revision)
+    settings = command_settings()
+    with exit_on_database_failure(settings):
+        command.upgrade(alembic_config(settings.async_database_url), revision)
     typer.echo(f"database migrated to {revision}")
 
 
@@ -155,8 +154,10 @@ def replay(
     if since_at is not None and since_at.tzinfo is None:
         since_at = since_at.replace(tzinfo=UTC)
 
+    settings = command_settings()
+
     async def run() -> tuple[int, int]:
-        engine = create_engine(_settings())
+        engine = create_engine(settings)
         try:
             return await replay_ingestions(
                 engine, ingestion_id=ingestion_id, since=since_at, report=typer.echo
@@ -164,7 +165,8 @@ def replay(
         finally:
             await engine.dispose()
 
-    processed, rejected = asyncio.run(run())
+    with exit_on_database_failure(settings):
+        processed, rejected = asyncio.run(run())
     typer.echo(f"replayed {processed} ingestion(s), {rejected} rejected")
 
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from health_export import __version__
 from health_export.admin.router import router as admin_router
@@ -73,6 +74,7 @@ def _grace_left_s(app: FastAPI, settings: Settings) -> float:
     return max(0.0, deadline - time.monotonic())
 
 
+DOCS_ASSETS_URL = "/docs/assets"
 _PROBLEM = {"content": {"application/problem+json": {"schema": {"type": "object"}}}}
 # Answers any authenticated route can give, whatever it does (documented in OpenAPI).
 _PROTECTED_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -90,20 +92,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging_for(settings)
     metrics = RequestMetrics()
-    app = FastAPI(
+    # FastAPIOffline: /docs and /redoc load Swagger UI and ReDoc from the assets its
+    # package ships, served here under DOCS_ASSETS_URL; nothing comes from another host.
+    app = FastAPIOffline(
         title="health-export",
         version=__version__,
         summary="Self-hosted home for Apple Health data from Health Auto Export.",
         default_response_class=ORJSONResponse,
         lifespan=_lifespan(settings),
-        # No 307 to the slash-less URL: an API answers where it is asked (404 otherwise).
+        # A trailing slash is dropped before routing (core/middleware.py), never redirected.
         redirect_slashes=False,
+        static_url=DOCS_ASSETS_URL,
+        # Swagger UI would send the document to its public validator for a badge.
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.settings = settings
     app.state.metrics = metrics
     install_error_handlers(app)
     install_database_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, metrics=metrics, body_pace=BodyPace())
+    app.add_middleware(RequestContextMiddleware, metrics=metrics.http, body_pace=BodyPace())
     app.include_router(ops_router)
     app.include_router(auth_router, responses=_PROTECTED_RESPONSES)
     app.include_router(admin_router, responses=_PROTECTED_RESPONSES)

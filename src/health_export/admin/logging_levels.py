@@ -16,6 +16,10 @@ _KNOWN = (
     "sqlalchemy.engine",
 )
 _LOGGER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,127}$")
+# At DEBUG, SQLAlchemy's engine logs every result row: password hashes, key digests and
+# health values. Its INFO lines (statements, parameters hidden) are as far as it goes.
+ROW_LOGGING_LEVEL = "DEBUG"
+_ROW_LOGGERS = ("sqlalchemy", "sqlalchemy.engine")
 
 
 def current_levels() -> dict[str, str]:
@@ -38,6 +42,12 @@ def root_level() -> str:
 def is_valid_logger_name(name: str) -> bool:
     """Whether ``name`` looks like a logger name (so requests cannot invent junk)."""
     return name == ROOT or bool(_LOGGER_NAME.match(name))
+
+
+def would_log_rows(name: str, level: str) -> bool:
+    """Whether setting ``name`` to ``level`` would make SQLAlchemy log result rows."""
+    is_engine = name in _ROW_LOGGERS or name.startswith("sqlalchemy.engine.")
+    return is_engine and level == ROW_LOGGING_LEVEL
 
 
 def set_levels(levels: dict[str, str]) -> dict[str, tuple[str, str]]:

@@ -96,6 +96,13 @@ async def change_log_levels(
             "invalid logger names",
             errors=[{"path": f"levels.{name[:64]}", "reason": "not a logger name"} for name in bad],
         )
+    leaky = [name for name, level in levels.items() if logging_levels.would_log_rows(name, level)]
+    if leaky:
+        raise Unprocessable(
+            "sqlalchemy.engine logs result rows at DEBUG (password hashes, key digests, "
+            "health values); INFO is its most detailed level (statements without parameters)",
+            errors=[{"path": f"levels.{name}", "reason": "DEBUG is refused"} for name in leaky],
+        )
     changes = logging_levels.set_levels(levels)
     await record_audit(
         session,

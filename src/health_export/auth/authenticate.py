@@ -18,7 +18,14 @@ from health_export.core.db import is_database_unavailable, with_transient_retry
 from health_export.core.errors import ServiceUnavailable, TooManyRequests, Unauthorized
 
 SESSION_COOKIE = "he_session"
-UNAUTHORIZED_DETAIL = "a valid API key is required"
+UNAUTHORIZED_DETAIL = (
+    "a valid API key is required, as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+)
+# Only the header's shape is described: what was wrong with a key itself never is.
+BEARER_EXPECTED = (
+    "the Authorization header must be 'Bearer <key>' (the word Bearer, a space, the key); "
+    "or send the key alone in 'X-API-Key: <key>'"
+)
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="health-export"'}
 _VALID_SCOPES = frozenset(scope.value for scope in Scope)
 
@@ -26,6 +33,17 @@ _VALID_SCOPES = frozenset(scope.value for scope in Scope)
 class _Failure(Exception):
     def __init__(self, reason: str) -> None:
         self.reason = reason
+
+
+def header_misuse(request: Request) -> str | None:
+    """How to send the key, when the Authorization header is not `Bearer <key>`."""
+    authorization = request.headers.get("authorization")
+    if authorization is None:
+        return None
+    scheme, _, value = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return BEARER_EXPECTED
+    return None
 
 
 def presented_key(request: Request) -> str | None:
@@ -50,7 +68,7 @@ async def authenticate(request: Request) -> tuple[Principal, Decision]:
     try:
         owner = await _owner_of(state, presented_key(request))
     except _Failure as failure:
-        await refuse(state, failure.reason, origin)
+        await refuse(state, failure.reason, origin, header_misuse(request))
     principal = _principal(owner)
     decision = await state.limiter.hit_key(str(owner.key_id))
     state.usage.note(owner.key_id, origin.ip)
@@ -97,7 +115,9 @@ async def _lookup(state: AuthState, digest: bytes) -> KeyOwner | None:
     return owner
 
 
-async def refuse(state: AuthState, reason: str, origin: RequestOrigin) -> NoReturn:
+async def refuse(
+    state: AuthState, reason: str, origin: RequestOrigin, detail: str | None = None
+) -> NoReturn:
     """Count a failed authentication against its IP, audit it, answer 401 (or 429)."""
     decision = await state.limiter.hit_failure(origin.ip or "unknown")
     if not decision.allowed:
@@ -106,7 +126,7 @@ async def refuse(state: AuthState, reason: str, origin: RequestOrigin) -> NoRetu
         headers = {**rate_limit_headers(decision), "Retry-After": str(decision.reset_s)}
         raise TooManyRequests("too many failed authentications; retry later", headers=headers)
     await record_auth_failure(state.sessionmaker, reason, origin)
-    raise Unauthorized(UNAUTHORIZED_DETAIL, headers=dict(WWW_AUTHENTICATE))
+    raise Unauthorized(detail or UNAUTHORIZED_DETAIL, headers=dict(WWW_AUTHENTICATE))
 
 
 def _principal(owner: KeyOwner) -> Principal:

@@ -16,7 +16,9 @@ from health_export.auth import service
 from health_export.auth.keys import KeyFormat
 from health_export.auth.principal import Scope
 from health_export.auth.schemas import KeyOut
-from health_export.core.config import ConfigError, Settings, load_settings
+from health_export.cli_database import exit_on_database_failure
+from health_export.cli_settings import command_settings
+from health_export.core.config import Settings
 from health_export.core.db import create_engine, create_sessionmaker
 from health_export.core.errors import AppError
 
@@ -26,19 +28,12 @@ keys_app = typer.Typer(help="Manage API keys (values are shown once).", no_args_
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-
-
 def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run ``work`` in one committed transaction; expected failures exit 1 with a message."""
+    settings = command_settings()
 
     async def run() -> T:
-        engine = create_engine(_settings())
+        engine = create_engine(settings)
         try:
             async with create_sessionmaker(engine)() as session, session.begin():
                 return await work(session)
@@ -46,7 +41,8 @@ def run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
             await engine.dispose()
 
     try:
-        return asyncio.run(run())
+        with exit_on_database_failure(settings):
+            return asyncio.run(run())
     except AppError as exc:
         typer.echo(f"error: {exc.detail or exc.title}", err=True)
         raise typer.Exit(1) from None
@@ -187,7 +183,7 @@ def bootstrap() -> None:
     new = run_in_transaction(service.bootstrap)
     if new is None:
         return
-    settings = _settings()
+    settings = command_settings()
     typer.echo(_bootstrap_text(settings, new.value))
 
 

@@ -5,22 +5,37 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request, Response, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from health_export.auth.authenticate import authenticate
 from health_export.auth.principal import Principal, Scope
 from health_export.auth.ratelimit import Decision, rate_limit_headers
 from health_export.core.errors import Forbidden, TooManyRequests
 
+# The two ways to send a key, declared so OpenAPI lists them on every protected operation
+# (Swagger UI's Authorize). They never refuse anything themselves: authenticate() reads
+# the headers and answers every failure alike.
+BEARER_KEY = HTTPBearer(
+    scheme_name="bearer", description="Authorization: Bearer <key>", auto_error=False
+)
+HEADER_KEY = APIKeyHeader(
+    name="X-API-Key", scheme_name="X-API-Key", description="X-API-Key: <key>", auto_error=False
+)
+BearerDeclared = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER_KEY)]
+HeaderDeclared = Annotated[str | None, Security(HEADER_KEY)]
+
 
 def _headers_of(decision: Decision) -> dict[str, str]:
     return rate_limit_headers(decision)
 
 
-def require_scope(scope: Scope | None) -> Callable[[Request, Response], Awaitable[Principal]]:
+def require_scope(scope: Scope | None) -> Callable[..., Awaitable[Principal]]:
     """A dependency: 401 without a valid key, 429 over the limit, 403 without ``scope``."""
 
-    async def dependency(request: Request, response: Response) -> Principal:
+    async def dependency(
+        request: Request, response: Response, _bearer: BearerDeclared, _header: HeaderDeclared
+    ) -> Principal:
         principal, decision = await authenticate(request)
         headers = _headers_of(decision)
         if not decision.allowed:

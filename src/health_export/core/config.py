@@ -58,7 +58,11 @@ class Settings(BaseSettings):
     @classmethod
     def _postgres_only(cls, value: str) -> str:
         if not value.startswith(("postgresql://", "postgresql+asyncpg://", "postgres://")):
-            raise ValueError("must be a postgresql:// URL")
+            # The scheme only: the rest of the URL may hold a password.
+            scheme = value.split("://", 1)[0][:20] if "://" in value else "no scheme"
+            raise ValueError(
+                f"must be a PostgreSQL URL (postgresql://user@host:5432/name), not {scheme}"
+            )
         return value
 
     @field_validator("redis_url", "metrics_token", mode="before")
@@ -87,7 +91,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
-            f"{str(err['loc'][0]).upper() if err['loc'] else '?'}: {err['msg']}"
+            f"{str(err['loc'][0]).upper() if err['loc'] else '?'}: "
+            + err["msg"].removeprefix("Value error, ")
             for err in exc.errors()
         )
         raise ConfigError(f"invalid configuration: {problems}") from None

@@ -58,6 +58,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # Not pool_pre_ping: its ping has no timeout, so a hung server hangs every request.
         pool_pre_ping=False,
         pool_recycle=1800,
+        # Bound parameters (password hashes, key digests, health values) never appear in
+        # the sqlalchemy.engine log or in an error's message.
+        hide_parameters=True,
         connect_args={
             "timeout": settings.database_connect_timeout_seconds,
             "server_settings": {"application_name": settings.app_name},

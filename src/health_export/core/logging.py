@@ -138,6 +138,9 @@ def configure_logging(
         uvicorn_logger.propagate = True
     # Our access log replaces uvicorn's (which would log query strings).
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # LOG_LEVEL=DEBUG must not reach SQLAlchemy's engine: at DEBUG it logs result rows
+    # (password hashes, key digests, health values). It can be raised to INFO at run time.
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -1,4 +1,4 @@
-"""Pure-ASGI middleware: request id, access log, last-resort 500."""
+"""Pure-ASGI middleware: request id, one URL per route, access log, headers, last-resort 500."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from health_export.core.errors import BodyReadTimeout
 from health_export.core.logging import get_logger
-from health_export.ops.metrics import RequestMetrics
+from health_export.core.request_metrics import HttpRequestMetrics, RouteLabels
+from health_export.core.security_headers import with_security_headers
 
 REQUEST_ID_HEADER = b"x-request-id"
 # A sane id: what proxies and clients commonly send, nothing that could forge a log line.
@@ -34,10 +35,18 @@ def _incoming_request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-def _route_template(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "<unmatched>"
+def _without_trailing_slash(scope: Scope) -> None:
+    """Route `/api/v1/sleep/` as `/api/v1/sleep`, for every route alike.
+
+    A URL typed into the app or a dashboard may end in a slash. No redirect: the app's
+    client does not follow one for a POST, so the request is answered where it was sent.
+    """
+    path: str = scope["path"]
+    if len(path) > 1 and path.endswith("/"):
+        scope["path"] = path[:-1]
+        raw_path = scope.get("raw_path")
+        if isinstance(raw_path, bytes) and raw_path.endswith(b"/"):
+            scope["raw_path"] = raw_path[:-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +64,20 @@ class RequestContextMiddleware:
     def __init__(
         self,
         app: ASGIApp,
-        metrics: RequestMetrics | None = None,
+        metrics: HttpRequestMetrics | None = None,
         body_pace: BodyPace | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.body_pace = body_pace or BodyPace()
+        self.route_labels = RouteLabels()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        _without_trailing_slash(scope)
         request_id = _incoming_request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
@@ -83,7 +94,7 @@ class RequestContextMiddleware:
             structlog.contextvars.clear_contextvars()
 
     def _finish(self, scope: Scope, exchange: _Exchange) -> None:
-        route = _route_template(scope)
+        route = self.route_labels.label(scope)
         duration_s = time.perf_counter() - exchange.started_at
         status = exchange.status or 500
         principal = scope.get("state", {}).get("principal_id")
@@ -148,7 +159,7 @@ class _Exchange:
                 self.status = message["status"]
                 headers = [h for h in message.get("headers", []) if h[0] != REQUEST_ID_HEADER]
                 headers.append((REQUEST_ID_HEADER, self.request_id.encode()))
-                message["headers"] = headers
+                message["headers"] = with_security_headers(headers)
             elif message["type"] == "http.response.body":
                 self.bytes_out += len(message.get("body", b""))
             await send(message)

@@ -14,6 +14,20 @@ Body = bytes | bytearray
 _JSON_TYPES = ("application/json", "text/json")
 # CSV automations of the app post multipart/form-data; only its JSON format is taken.
 _CSV_HINT = "send JSON: set the automation's export format to JSON"
+# What a 413 tells the phone's owner to change (the app shows the answer's detail).
+_BATCH_HINT = (
+    "turn on Batch requests in the Health Auto Export automation so the export arrives "
+    "in smaller requests, or raise {setting} on the server"
+)
+
+
+def _too_large(what: str, limit: int, setting: str) -> PayloadTooLarge:
+    hint = _BATCH_HINT.format(setting=setting)
+    return PayloadTooLarge(f"{what} is over the {limit}-byte limit ({setting}); {hint}")
+
+
+def _wire_too_large(limit: int) -> PayloadTooLarge:
+    return _too_large("the body", limit, "MAX_PAYLOAD_BYTES")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +81,7 @@ async def read_body(
     """The decoded body; 413 as soon as the wire or decoded size passes its limit."""
     declared = _declared_length(request)
     if declared is not None and declared > max_wire_bytes:
-        raise PayloadTooLarge(f"the body is over the {max_wire_bytes}-byte limit")
+        raise _wire_too_large(max_wire_bytes)
     encoding = request.headers.get("content-encoding", "").strip().lower() or None
     decoder = _decoder_for(encoding)
     if decoder is None and declared is not None:
@@ -77,7 +91,7 @@ async def read_body(
     async for chunk in request.stream():
         wire += len(chunk)
         if wire > max_wire_bytes:
-            raise PayloadTooLarge(f"the body is over the {max_wire_bytes}-byte limit")
+            raise _wire_too_large(max_wire_bytes)
         if decoder is None:
             buffer += chunk
         else:
@@ -128,5 +142,5 @@ def _inflate_into(
             raise BadRequest("the body is not valid gzip") from None
         buffer += out
         if len(buffer) > limit:
-            raise PayloadTooLarge(f"the decompressed body is over the {limit}-byte limit")
+            raise _too_large("the decompressed body", limit, "MAX_DECOMPRESSED_BYTES")
         data = decoder.unconsumed_tail

@@ -90,9 +90,6 @@ _PAYLOAD_DOC: dict[str, Any] = {
     },
     openapi_extra={"requestBody": _PAYLOAD_DOC},
 )
-# The same with a trailing slash, as a URL typed into the app may have it (the app
-# does not say whether it follows redirects, so there is none to follow).
-@router.post("/ingest/", include_in_schema=False)
 async def ingest(request: Request, principal: IngestPrincipal) -> Response:
     """Store every valid point; invalid ones are listed in the answer (still 200)."""
     state = request.app.state

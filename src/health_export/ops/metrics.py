@@ -9,13 +9,13 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
-    Histogram,
     generate_latest,
 )
 from prometheus_client import multiprocess as prometheus_multiprocess
 
+from health_export.core.request_metrics import HttpRequestMetrics
+
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
 def is_multiprocess() -> bool:
@@ -28,19 +28,8 @@ class RequestMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter(
-            "http_requests_total",
-            "HTTP requests by method, route and status.",
-            ("method", "route", "status"),
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "http_request_duration_seconds",
-            "HTTP request latency by method, route and status.",
-            ("method", "route", "status"),
-            buckets=LATENCY_BUCKETS_S,
-            registry=self.registry,
-        )
+        # Counted by the request middleware (core/), which knows nothing of this module.
+        self.http = HttpRequestMetrics(self.registry)
         self.rate_limit_fallback = Gauge(
             "rate_limit_fallback_active",
             "1 while rate limits are kept in-process because Redis is unavailable.",
@@ -65,12 +54,6 @@ class RequestMetrics:
             ("outcome",),
             registry=self.registry,
         )
-
-    def observe(self, method: str, route: str, status: int, duration_s: float) -> None:
-        """Count one finished request."""
-        labels = (method, route, str(status))
-        self.requests.labels(*labels).inc()
-        self.latency.labels(*labels).observe(duration_s)
 
     def observe_pool(self, pool: object) -> None:
         """Record the pool's connections now (QueuePool; other pools are skipped)."""
