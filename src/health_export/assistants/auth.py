@@ -6,12 +6,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from health_export.auth.dependencies import rate_limit_headers_of, require_scope
+from health_export.auth.dependencies import authorize, rate_limit_headers_of
 from health_export.auth.principal import Principal
 from health_export.auth.principal import Scope as KeyScope
 from health_export.core.errors import AppError, problem_response
 
-_READ = require_scope(KeyScope.READ)
 # A stateless server has nothing to push, so it opens no event stream on GET; the
 # protocol's answer for that is 405 (a GET stream would otherwise stay open idle).
 NO_EVENT_STREAM = "this server answers each POST with JSON and opens no event stream"
@@ -33,7 +32,7 @@ class McpGuard:
         """ASGI entry point."""
         request = Request(scope, receive)
         try:
-            await _READ(request, Response())
+            await authorize(request, Response(), KeyScope.READ)
         except AppError as exc:
             refusal = problem_response(
                 request, exc.status, exc.detail, title=exc.title, headers=exc.headers

@@ -36,17 +36,23 @@ def require_scope(scope: Scope | None) -> Callable[..., Awaitable[Principal]]:
     async def dependency(
         request: Request, response: Response, _bearer: BearerDeclared, _header: HeaderDeclared
     ) -> Principal:
-        principal, decision = await authenticate(request)
-        headers = _headers_of(decision)
-        if not decision.allowed:
-            retry = {"Retry-After": str(decision.reset_s)}
-            raise TooManyRequests("rate limit exceeded; retry later", headers=headers | retry)
-        response.headers.update(headers)
-        if scope is not None and not principal.has_scope(scope):
-            raise Forbidden(f"this key lacks the {scope.value!r} scope", headers=headers)
-        return principal
+        return await authorize(request, response, scope)
 
     return dependency
+
+
+async def authorize(request: Request, response: Response, scope: Scope | None) -> Principal:
+    """The caller's principal: 401 without a valid key, 429 over the limit, 403 without
+    ``scope``; the rate-limit headers are set on ``response``."""
+    principal, decision = await authenticate(request)
+    headers = _headers_of(decision)
+    if not decision.allowed:
+        retry = {"Retry-After": str(decision.reset_s)}
+        raise TooManyRequests("rate limit exceeded; retry later", headers=headers | retry)
+    response.headers.update(headers)
+    if scope is not None and not principal.has_scope(scope):
+        raise Forbidden(f"this key lacks the {scope.value!r} scope", headers=headers)
+    return principal
 
 
 def rate_limit_of(request: Request) -> Decision | None:
