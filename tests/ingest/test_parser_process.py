@@ -52,7 +52,7 @@ def _count_bodies(parser: ParserProcess) -> list[int]:
 
 
 async def _parser_ready(app: FastAPI) -> ParserProcess:
-    parser = app.state.ingest_runtime.parser
+    parser: ParserProcess | None = app.state.ingest_runtime.parser
     assert parser is not None
     for _ in range(300):  # the process imports and connects first
         if parser.available:
@@ -130,7 +130,10 @@ async def test_a_parser_process_killed_mid_body_loses_nothing(
     async with _served(app) as http:
         parser = await _parser_ready(app)
         phone = await make_phone(app)
-        pid = parser._process.pid if parser._process else 0  # noqa: SLF001 - the test's victim
+        victim = parser._process  # noqa: SLF001 - the test's victim
+        assert victim is not None
+        assert victim.pid is not None
+        pid = victim.pid
         posting = asyncio.create_task(_post(http, phone, body))
         while parser.available:  # noqa: ASYNC110 - busy once the body is handed over
             await asyncio.sleep(0.001)
