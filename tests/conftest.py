@@ -7,7 +7,6 @@ import io
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,10 +18,8 @@ from health_export.main import create_app
 from health_export.migrations_head import alembic_config
 from tests.fixtures.databases import drop_database, fresh_database
 
-pytest_plugins = ["tests.fixtures.auth"]
+pytest_plugins = ["tests.fixtures.auth", "tests.fixtures.captures"]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SAMPLES_DIR = REPO_ROOT.parent / "shared" / "samples" / "hae"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 

@@ -15,7 +15,7 @@ from tests.fixtures.auth import TestKey, unique_name
 async def _dump_tables(database_url: str) -> str:
     conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        parts = []
+        parts: list[str] = []
         for table in ("users", "api_keys", "audit_events"):
             rows = await conn.fetch(f"SELECT * FROM {table}")  # noqa: S608 - fixed names
             parts.extend(repr(dict(row)) for row in rows)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from health_export.catalog.metrics import (
@@ -15,8 +12,7 @@ from health_export.catalog.metrics import (
     unit_rule,
 )
 from health_export.catalog.units import conversion
-
-SAMPLES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "hae"
+from tests.fixtures.captures import DAY_GROUPED_METRICS, Origin
 
 
 @pytest.mark.parametrize(
@@ -107,8 +103,8 @@ def test_every_spec_is_consistent() -> None:
         assert conversion(spec.unit, spec.unit) is not None, name
 
 
-def test_every_metric_of_the_real_capture_is_known_in_its_unit() -> None:
-    doc = json.loads((SAMPLES_DIR / "metrics-day-grouping-2023-2025.json").read_text())
+def test_every_metric_of_a_day_grouped_export_is_known_in_its_unit(origin: Origin) -> None:
+    doc = DAY_GROUPED_METRICS.doc(origin)
     for metric in doc["data"]["metrics"]:
         assert unit_rule(metric["name"], metric["units"]).is_checked, metric["name"]
 

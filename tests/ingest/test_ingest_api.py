@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
@@ -298,7 +298,7 @@ async def test_bodies_over_the_limits_get_413(app_factory: Callable[..., FastAPI
             big = b'{"data": {"x": "' + b"a" * 5000 + b'"}}'
             declared = await http.post("/api/v1/ingest", content=big, headers=small_phone.headers)
 
-            async def trickle() -> object:
+            async def trickle() -> AsyncIterator[bytes]:
                 for _ in range(10):
                     yield b" " * 1000
 

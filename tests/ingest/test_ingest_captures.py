@@ -1,4 +1,4 @@
-"""The real captures from the app, ingested end to end over HTTP."""
+"""Whole exports of the app (each built twin, then the real capture) ingested over HTTP."""
 
 from __future__ import annotations
 
@@ -13,26 +13,21 @@ from fastapi import FastAPI
 
 from health_export.ingest import service, writer
 from health_export.ingest.upsert import BATCH_TABLE_PREFIX
-from tests.conftest import SAMPLES_DIR
 from tests.fixtures import payloads
+from tests.fixtures.captures import DAY_GROUPED_METRICS, SLEEP_STAGES, V1_WORKOUTS, Origin
 from tests.ingest.conftest import Phone, count_rows, fetch, make_phone
 
 Post = Callable[..., Awaitable[httpx.Response]]
 
 
-def _load(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = orjson.loads((SAMPLES_DIR / name).read_bytes())
-    return loaded
-
-
-async def test_day_grouped_metrics_capture_is_stored_completely(
-    app: FastAPI, phone: Phone, post: Post
+async def test_day_grouped_metrics_export_is_stored_completely(
+    app: FastAPI, phone: Phone, post: Post, origin: Origin
 ) -> None:
-    doc = _load("metrics-day-grouping-2023-2025.json")
+    doc = DAY_GROUPED_METRICS.doc(origin)
     metrics = doc["data"]["metrics"]
     sleep_nights = sum(len(m["data"]) for m in metrics if m["name"] == "sleep_analysis")
     points = sum(len(m["data"]) for m in metrics if m["name"] != "sleep_analysis")
-    response = await post(phone, (SAMPLES_DIR / "metrics-day-grouping-2023-2025.json").read_bytes())
+    response = await post(phone, DAY_GROUPED_METRICS.body(origin))
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["received"] == points + sleep_nights
@@ -44,8 +39,10 @@ async def test_day_grouped_metrics_capture_is_stored_completely(
     assert await count_rows(app, "sleep_sessions", phone.user_id) == sleep_nights
 
 
-async def test_identical_bytes_return_the_earlier_result(phone: Phone, post: Post) -> None:
-    body = (SAMPLES_DIR / "sleep-stages-unaggregated-2025.json").read_bytes()
+async def test_identical_bytes_return_the_earlier_result(
+    phone: Phone, post: Post, origin: Origin
+) -> None:
+    body = SLEEP_STAGES.body(origin)
     first = (await post(phone, body)).json()
     again = await post(phone, body)
     assert again.status_code == 200
@@ -58,9 +55,9 @@ async def test_identical_bytes_return_the_earlier_result(phone: Phone, post: Pos
 
 
 async def test_same_content_in_another_key_order_changes_nothing(
-    app: FastAPI, phone: Phone, post: Post
+    app: FastAPI, phone: Phone, post: Post, origin: Origin
 ) -> None:
-    doc = _load("metrics-day-grouping-2023-2025.json")
+    doc = DAY_GROUPED_METRICS.doc(origin)
     first = (await post(phone, doc)).json()
     before = await fetch(
         app,
@@ -81,10 +78,10 @@ async def test_same_content_in_another_key_order_changes_nothing(
     assert after == before
 
 
-async def test_sleep_stage_capture_keeps_in_bed_segments_beside_stages(
-    app: FastAPI, phone: Phone, post: Post
+async def test_sleep_stage_export_keeps_in_bed_segments_beside_stages(
+    app: FastAPI, phone: Phone, post: Post, origin: Origin
 ) -> None:
-    doc = _load("sleep-stages-unaggregated-2025.json")
+    doc = SLEEP_STAGES.doc(origin)
     segments = doc["data"]["metrics"][0]["data"]
     response = await post(phone, doc)
     assert response.json()["by_type"]["sleep_stages"]["inserted"] == len(segments)
@@ -101,10 +98,10 @@ async def test_sleep_stage_capture_keeps_in_bed_segments_beside_stages(
     assert by_stage == expected
 
 
-async def test_v1_workout_capture_stores_workouts_and_heart_rate_series(
-    app: FastAPI, phone: Phone, post: Post
+async def test_v1_workout_export_stores_workouts_and_heart_rate_series(
+    app: FastAPI, phone: Phone, post: Post, origin: Origin
 ) -> None:
-    doc = _load("workouts-v1-app-8.1.2.json")
+    doc = V1_WORKOUTS.doc(origin)
     workouts = doc["data"]["workouts"]
     series_points = sum(
         len(w.get("heartRateData", [])) + len(w.get("heartRateRecovery", [])) for w in workouts
@@ -147,14 +144,14 @@ async def _answer_and_counts(
     return answer, counts
 
 
-async def test_every_capture_in_one_large_body_is_stored_alike_in_batches_or_whole(
-    app: FastAPI, post: Post, monkeypatch: pytest.MonkeyPatch
+async def test_every_export_in_one_large_body_is_stored_alike_in_batches_or_whole(
+    app: FastAPI, post: Post, monkeypatch: pytest.MonkeyPatch, origin: Origin
 ) -> None:
-    combined = _load("metrics-day-grouping-2023-2025.json")
-    combined["data"]["metrics"] += _load("sleep-stages-unaggregated-2025.json")["data"]["metrics"]
-    # The workouts capture has no route: generated workouts (route and series) join it.
+    combined = DAY_GROUPED_METRICS.doc(origin)
+    combined["data"]["metrics"] += SLEEP_STAGES.doc(origin)["data"]["metrics"]
+    # The v1 workouts have no route: generated workouts (route and series) join them.
     combined["data"]["workouts"] = (
-        _load("workouts-v1-app-8.1.2.json")["data"]["workouts"]
+        V1_WORKOUTS.doc(origin)["data"]["workouts"]
         + payloads.hae_workouts(count=3)["data"]["workouts"]
     )
     body = orjson.dumps(combined)

@@ -13,14 +13,21 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 from fastapi import FastAPI
 
 from health_export.ingest.parser_process import ParserProcess
-from tests.conftest import SAMPLES_DIR
 from tests.fixtures import payloads
+from tests.fixtures.captures import DAY_GROUPED_METRICS, Origin
 from tests.ingest.conftest import count_rows, fetch, make_phone
 
-CAPTURE = (SAMPLES_DIR / "metrics-day-grouping-2023-2025.json").read_bytes()
+
+@pytest.fixture
+def large_body(origin: Origin) -> bytes:
+    """A whole day-grouped export, large enough to be parsed in the parser process."""
+    body = DAY_GROUPED_METRICS.body(origin)
+    assert len(body) > 1024 * 1024  # bodies from 1 MB on go to the process
+    return body
 
 
 @asynccontextmanager
@@ -45,7 +52,7 @@ def _count_bodies(parser: ParserProcess) -> list[int]:
 
 
 async def _parser_ready(app: FastAPI) -> ParserProcess:
-    parser = app.state.ingest_runtime.parser
+    parser: ParserProcess | None = app.state.ingest_runtime.parser
     assert parser is not None
     for _ in range(300):  # the process imports and connects first
         if parser.available:
@@ -69,9 +76,9 @@ def _comparable(answer: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_a_large_body_gives_the_same_answer_and_rows_as_a_parse_in_a_thread(
-    app_factory: Callable[..., FastAPI],
+    app_factory: Callable[..., FastAPI], large_body: bytes
 ) -> None:
-    doc = orjson.loads(CAPTURE)
+    doc = orjson.loads(large_body)
     # A few invalid points too: they must come back listed, path and reason.
     doc["data"]["metrics"][0]["data"][:3] = [{"date": "yesterday", "qty": 1}] * 3
     body = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
@@ -94,14 +101,14 @@ async def test_a_large_body_gives_the_same_answer_and_rows_as_a_parse_in_a_threa
 
 
 async def test_an_unusable_large_body_is_refused_alike(
-    app_factory: Callable[..., FastAPI],
+    app_factory: Callable[..., FastAPI], large_body: bytes
 ) -> None:
     app = app_factory(ingest_parser_process=True)
     async with _served(app) as http:
         phone = await make_phone(app)
         handed = _count_bodies(await _parser_ready(app))
-        not_json = CAPTURE[:-10]
-        not_an_envelope = orjson.dumps([orjson.loads(CAPTURE)] * 2)
+        not_json = large_body[:-10]
+        not_an_envelope = orjson.dumps([orjson.loads(large_body)] * 2)
         for body, status in ((not_json, 400), (not_an_envelope, 422)):
             await _parser_ready(app)
             response = await _post(http, phone, body)
@@ -110,7 +117,7 @@ async def test_an_unusable_large_body_is_refused_alike(
         assert handed == [len(not_json), len(not_an_envelope)]  # refused by the process
         # And the process still serves the next body.
         await _parser_ready(app)
-        assert (await _post(http, phone, CAPTURE)).status_code == 200
+        assert (await _post(http, phone, large_body)).status_code == 200
 
 
 async def test_a_parser_process_killed_mid_body_loses_nothing(
@@ -123,7 +130,10 @@ async def test_a_parser_process_killed_mid_body_loses_nothing(
     async with _served(app) as http:
         parser = await _parser_ready(app)
         phone = await make_phone(app)
-        pid = parser._process.pid if parser._process else 0  # noqa: SLF001 - the test's victim
+        victim = parser._process  # noqa: SLF001 - the test's victim
+        assert victim is not None
+        assert victim.pid is not None
+        pid = victim.pid
         posting = asyncio.create_task(_post(http, phone, body))
         while parser.available:  # noqa: ASYNC110 - busy once the body is handed over
             await asyncio.sleep(0.001)
@@ -145,13 +155,15 @@ async def test_a_parser_process_killed_mid_body_loses_nothing(
         assert len(leftovers) <= 1
 
 
-async def test_two_large_bodies_at_once_both_land(app_factory: Callable[..., FastAPI]) -> None:
+async def test_two_large_bodies_at_once_both_land(
+    app_factory: Callable[..., FastAPI], large_body: bytes
+) -> None:
     app = app_factory(ingest_parser_process=True)
     async with _served(app) as http:
         handed = _count_bodies(await _parser_ready(app))
         phones = [await make_phone(app) for _ in range(2)]
         # The second finds the process busy and is parsed in a thread.
-        first, second = await asyncio.gather(*(_post(http, phone, CAPTURE) for phone in phones))
+        first, second = await asyncio.gather(*(_post(http, phone, large_body) for phone in phones))
         assert first.status_code == second.status_code == 200
-        assert handed == [len(CAPTURE)]
+        assert handed == [len(large_body)]
         assert _comparable(first.json()) == _comparable(second.json())

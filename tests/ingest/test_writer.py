@@ -18,6 +18,7 @@ from health_export.ingest.records import NormalisedPayload
 from health_export.ingest.upsert import (
     BATCH_TABLE_PREFIX,
     UNNEST_MAX_ROWS,
+    TableWriter,
     batch_table_name,
     drop_abandoned_batch_tables,
 )
@@ -169,14 +170,14 @@ async def test_claimed_batches_reach_the_table_while_the_parser_still_runs(
         claims.append(user_id)
         return user_id
 
-    original = writer.TableWriter.store
+    original = TableWriter.store
 
-    async def store(self: writer.TableWriter, batch: Any, user: int) -> None:
+    async def store(self: TableWriter, batch: Any, user: int) -> None:
         await original(self, batch, user)
         if not parsing.done():
             written_during_parse.append(batch.rows)
 
-    monkeypatch.setattr(writer.TableWriter, "store", store)
+    monkeypatch.setattr(TableWriter, "store", store)
     result = await _write(app, user_id, slow_parse.payload, parsing, claim)
     await slow_parse.producer
     assert claims == [user_id]  # claimed once, before the first write

@@ -176,6 +176,7 @@ async def snapshot(database_url: str, user_id: int) -> list[tuple[Any, ...]]:
 
 
 def test_date_parser_refuses_garbage_with_its_own_error() -> None:
+    garbage: object
     for garbage in ("", "yesterday", "2024-13-45 25:61:61 +9999", [], {}, None):
         with pytest.raises(DateParseError):
             parse_date(garbage)

@@ -1,4 +1,4 @@
-"""Read-API test helpers: ingest real payloads through HTTP, then read them back."""
+"""Read-API test helpers: ingest payloads through HTTP, then read them back."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
-from tests.conftest import SAMPLES_DIR
 from tests.fixtures.auth import TestKey, create_user_with_key
 
 Ingest = Callable[[TestKey, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -65,12 +64,6 @@ def get(client: httpx.AsyncClient) -> Get:
         )
 
     return send
-
-
-def capture(name: str) -> dict[str, Any]:
-    """A real Health Auto Export payload from ``shared/samples/hae``."""
-    loaded: dict[str, Any] = orjson.loads((SAMPLES_DIR / name).read_bytes())
-    return loaded
 
 
 def metric(name: str, units: str, points: list[dict[str, Any]]) -> dict[str, Any]:

@@ -13,7 +13,9 @@ from tests.ingest.conftest import count_rows, fetch
 from tests.samples.conftest import Get, Ingest
 
 
-async def _delete(client: httpx.AsyncClient, key: TestKey, **params: str | int) -> httpx.Response:
+async def _delete(
+    client: httpx.AsyncClient, key: TestKey, **params: str | int | float | bool | None
+) -> httpx.Response:
     return await client.delete("/api/v1/data", params=params, headers=key.headers)
 
 

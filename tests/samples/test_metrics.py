@@ -6,9 +6,11 @@ import pytest
 from fastapi import FastAPI
 
 from tests.fixtures.auth import TestKey, create_user_with_key
+from tests.fixtures.captures import DAY_GROUPED_METRICS, Origin
+from tests.fixtures.exports import FOOD_APP, sent_at, sent_metric
 from tests.fixtures.payloads import PHONE, WATCH
 from tests.ingest.conftest import fetch
-from tests.samples.conftest import Get, Ingest, capture, metric
+from tests.samples.conftest import Get, Ingest, metric
 
 STEPS = metric(
     "step_count",
@@ -22,20 +24,24 @@ STEPS = metric(
 
 
 async def test_metric_list_names_every_ingested_metric_with_counts_and_sources(
-    owner: TestKey, ingest: Ingest, get: Get
+    owner: TestKey, ingest: Ingest, get: Get, origin: Origin
 ) -> None:
-    await ingest(owner, capture("metrics-day-grouping-2023-2025.json"))
+    doc = DAY_GROUPED_METRICS.doc(origin)
+    sent_heart = sent_metric(doc, "heart_rate")["data"]
+    await ingest(owner, doc)
     response = await get(owner, "/metrics")
     assert response.status_code == 200
     metrics = {item["name"]: item for item in response.json()["metrics"]}
-    assert metrics["sleep_analysis"]["read_at"] == "/api/v1/sleep"  # its own endpoint
-    assert metrics["sleep_analysis"]["count"] == 288
-    assert metrics["heart_rate"]["count"] == 677
+    sent_names = {item["name"] for item in doc["data"]["metrics"]}
+    assert set(metrics) == sent_names  # sleep_analysis too, though it has its own endpoint
+    assert metrics["sleep_analysis"]["read_at"] == "/api/v1/sleep"
+    assert metrics["heart_rate"]["count"] == len(sent_heart)
     assert metrics["heart_rate"]["kind"] == "discrete"
     assert metrics["dietary_water"]["unit"] == "mL"  # sent in fl_oz_us, stored canonical
     assert metrics["dietary_energy"]["kind"] == "sum"
-    assert metrics["carbohydrates"]["sources"] == ["MyNetDiary"]
-    assert metrics["heart_rate"]["first"] == "2023-06-17T00:00:00-04:00"
+    assert metrics["carbohydrates"]["sources"] == [FOOD_APP]
+    first = min(sent_at(point["date"]) for point in sent_heart)
+    assert metrics["heart_rate"]["first"] == first.isoformat()  # at the sender's offset
 
 
 async def test_raw_samples_come_back_with_local_offsets_and_exact_values(
@@ -57,9 +63,10 @@ async def test_raw_samples_come_back_with_local_offsets_and_exact_values(
 
 
 async def test_cursor_pages_through_every_sample_once_in_order(
-    owner: TestKey, ingest: Ingest, get: Get
+    owner: TestKey, ingest: Ingest, get: Get, origin: Origin
 ) -> None:
-    await ingest(owner, capture("metrics-day-grouping-2023-2025.json"))
+    doc = DAY_GROUPED_METRICS.doc(origin)
+    await ingest(owner, doc)
     seen: list[tuple[str, str]] = []
     cursor = None
     while True:
@@ -69,21 +76,25 @@ async def test_cursor_pages_through_every_sample_once_in_order(
         cursor = body["next_cursor"]
         if cursor is None:
             break
-    assert len(seen) == 677 == len(set(seen))
+    assert len(seen) == len(sent_metric(doc, "heart_rate")["data"]) == len(set(seen))
     assert seen == sorted(seen, key=lambda item: item[0])
 
 
-async def test_heart_rate_view_has_min_avg_max(owner: TestKey, ingest: Ingest, get: Get) -> None:
-    await ingest(owner, capture("metrics-day-grouping-2023-2025.json"))
+async def test_heart_rate_view_has_min_avg_max(
+    owner: TestKey, ingest: Ingest, get: Get, origin: Origin
+) -> None:
+    doc = DAY_GROUPED_METRICS.doc(origin)
+    first = min(sent_metric(doc, "heart_rate")["data"], key=lambda point: sent_at(point["date"]))
+    await ingest(owner, doc)
     body = (await get(owner, "/heart-rate", limit=1)).json()
     assert body["samples"] == [
         {
-            "start": "2023-06-17T00:00:00-04:00",
+            "start": sent_at(first["date"]).isoformat(),
             "end": None,
-            "source": WATCH,
-            "min": 46.00000000000001,
-            "avg": 83.08243679310856,
-            "max": 200.0,
+            "source": first["source"],
+            "min": first["Min"],
+            "avg": first["Avg"],
+            "max": first["Max"],
         }
     ]
     assert body["next_cursor"] is not None

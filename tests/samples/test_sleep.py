@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -9,9 +10,10 @@ import pytest
 
 from tests.fixtures import payloads, sleep_nights
 from tests.fixtures.auth import TestKey
-from tests.fixtures.captures import capture_bytes
+from tests.fixtures.captures import SLEEP_STAGES, Origin, capture_bytes
+from tests.fixtures.exports import sent_at
 from tests.fixtures.payloads import envelope
-from tests.samples.conftest import Get, Ingest, capture
+from tests.samples.conftest import Get, Ingest
 
 
 async def test_aggregated_nights_come_back_with_stages_and_efficiency(
@@ -46,14 +48,17 @@ async def test_segments_are_grouped_into_nights_like_sessions(
     assert sorted(night["sources"]) == sorted([payloads.PHONE, payloads.WATCH])
 
 
-async def test_real_unaggregated_capture_gives_one_night_per_date(
-    owner: TestKey, ingest: Ingest, get: Get
+async def test_unaggregated_export_gives_one_night_per_date(
+    owner: TestKey, ingest: Ingest, get: Get, origin: Origin
 ) -> None:
-    await ingest(owner, capture("sleep-stages-unaggregated-2025.json"))
+    doc = SLEEP_STAGES.doc(origin)
+    await ingest(owner, doc)
     nights = (await get(owner, "/sleep")).json()["nights"]
-    dates = [night["date"] for night in nights]
-    assert dates == sorted(set(dates))
-    assert nights[0]["date"] == "2025-04-19"
+    # A segment belongs to the night of the local date six hours after it starts.
+    segments = doc["data"]["metrics"][0]["data"]
+    starts = [sent_at(segment["startDate"]) for segment in segments]
+    expected = sorted({(start + timedelta(hours=6)).date().isoformat() for start in starts})
+    assert [night["date"] for night in nights] == expected
     for night in nights:
         parts = sum(night[name] for name in ("core_h", "deep_h", "rem_h", "asleep_h"))
         assert night["total_sleep_h"] == pytest.approx(parts)

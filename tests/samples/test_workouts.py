@@ -8,7 +8,9 @@ import pytest
 
 from tests.fixtures import payloads
 from tests.fixtures.auth import TestKey
-from tests.samples.conftest import Get, Ingest, capture
+from tests.fixtures.captures import V1_WORKOUTS, Origin
+from tests.fixtures.exports import sent_at
+from tests.samples.conftest import Get, Ingest
 
 GPX = "{http://www.topografix.com/GPX/1/1}"
 
@@ -53,16 +55,20 @@ async def test_route_is_a_geojson_linestring_with_point_times_and_speeds(
     assert feature["properties"]["speed"] == [2.7] * 4
 
 
-async def test_real_v1_capture_lists_its_workouts(owner: TestKey, ingest: Ingest, get: Get) -> None:
-    await ingest(owner, capture("workouts-v1-app-8.1.2.json"))
+async def test_v1_export_lists_its_workouts(
+    owner: TestKey, ingest: Ingest, get: Get, origin: Origin
+) -> None:
+    doc = V1_WORKOUTS.doc(origin)
+    sent = doc["data"]["workouts"][0]
+    await ingest(owner, doc)
     workouts = (await get(owner, "/workouts")).json()["workouts"]
-    assert len(workouts) == 2
-    walk = next(w for w in workouts if w["start"] == "2023-06-06T20:38:38-05:00")
+    assert len(workouts) == len(doc["data"]["workouts"]) == 2
+    walk = next(w for w in workouts if w["start"] == sent_at(sent["start"]).isoformat())
     assert walk["name"] == "Walking"
-    assert walk["distance_km"] == pytest.approx(0.5915495370532968 * 1.609344)
+    assert walk["distance_km"] == pytest.approx(sent["distance"]["qty"] * 1.609344)
     detail = (await get(owner, f"/workouts/{walk['id']}")).json()
-    assert len(detail["series"]["heartRateData"]) == 20
-    assert len(detail["series"]["heartRateRecovery"]) == 14
+    assert len(detail["series"]["heartRateData"]) == len(sent["heartRateData"])
+    assert len(detail["series"]["heartRateRecovery"]) == len(sent["heartRateRecovery"])
 
 
 async def test_route_as_gpx_is_a_gpx_11_track(owner: TestKey, ingest: Ingest, get: Get) -> None:

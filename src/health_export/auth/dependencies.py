@@ -68,8 +68,6 @@ def rate_limit_headers_of(request: Request) -> dict[str, str]:
 
 
 AnyPrincipal = Annotated[Principal, Depends(require_scope(None))]
-# Any valid key; the route itself checks that the caller owns what it asks for.
-OwnerPrincipal = AnyPrincipal
 IngestPrincipal = Annotated[Principal, Depends(require_scope(Scope.INGEST))]
 ReadPrincipal = Annotated[Principal, Depends(require_scope(Scope.READ))]
 AdminPrincipal = Annotated[Principal, Depends(require_scope(Scope.ADMIN))]

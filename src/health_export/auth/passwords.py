@@ -13,11 +13,6 @@ _hasher = PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY)
 _DUMMY_HASH = _hasher.hash("not-a-password")
 
 
-def hash_password_sync(password: str) -> str:
-    """An Argon2id hash of ``password`` (blocking: for the CLI or a thread)."""
-    return _hasher.hash(password)
-
-
 async def hash_password(password: str) -> str:
     """An Argon2id hash of ``password``, computed in a thread."""
     return await asyncio.to_thread(_hasher.hash, password)

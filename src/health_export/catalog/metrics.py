@@ -6,7 +6,6 @@ a unit mix-up); they are deliberately generous. Unknown metrics are stored as se
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -14,7 +13,6 @@ from typing import Literal
 from health_export.catalog.units import conversion
 
 Kind = Literal["sum", "discrete"]
-INF = math.inf
 
 
 @dataclass(frozen=True, slots=True)

@@ -295,8 +295,6 @@ class TableWriter:
         stored key, so a re-send loses almost nothing trying; a batch that meets stored
         rows only near its end wastes at most one batch of work.
         """
-        if self.write.key[0] != "user_id":
-            return None
         try:
             async with self.apg.transaction():
                 status = await self.apg.execute(

@@ -13,22 +13,6 @@ from typing import Any
 
 from health_export.samples.repository import Record
 
-EXPORT_COLUMNS = (
-    "type",
-    "name",
-    "start",
-    "end",
-    "utc_offset_min",
-    "source",
-    "unit",
-    "qty",
-    "min",
-    "avg",
-    "max",
-    "systolic",
-    "diastolic",
-    "details",
-)
 _BOOKKEEPING = "'user_id', 'revision', 'start_at', 'end_at', 'utc_offset_min', 'source_id'"
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -152,11 +151,6 @@ async def ecg(
     )
     apg = await driver(session)
     return await apg.fetchrow(sql, user_id, start_at, source_id)
-
-
-def as_mapping(record: Record) -> dict[str, Any]:
-    """An asyncpg record as a dict."""
-    return dict(record.items())
 
 
 def record_sql(table: str, columns: tuple[str, ...], json_columns: frozenset[str]) -> str:

@@ -1,12 +1,10 @@
-"""Parsing HAE payloads: every shape of docs/hae-format.md, the real captures, rejections."""
+"""Parsing HAE payloads: every shape of docs/hae-format.md, whole exports, rejections."""
 
 from __future__ import annotations
 
-import json
 import math
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +13,12 @@ from health_export.ingest.parsing.errors import PayloadShapeError
 from health_export.ingest.parsing.hae import parse_hae
 from health_export.ingest.parsing.workouts import WORKOUT_NAMESPACE
 from health_export.ingest.records import TABLES, NormalisedPayload
+from tests.fixtures.captures import DAY_GROUPED_METRICS, SLEEP_STAGES, V1_WORKOUTS, Origin
+from tests.fixtures.exports import sent_at, sent_metric
 from tests.fixtures.payloads import (
+    PHONE,
     START,
+    WATCH,
     envelope,
     hae_cycle_tracking,
     hae_ecg,
@@ -30,7 +32,6 @@ from tests.fixtures.payloads import (
     hae_workouts,
 )
 
-SAMPLES_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "samples" / "hae"
 DATE = "2024-03-14 15:04:00 -0400"
 
 
@@ -47,34 +48,44 @@ def errors(payload: NormalisedPayload) -> list[tuple[str, str]]:
     return [(error.path, error.reason) for error in payload.errors]
 
 
-def load_sample(name: str) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads((SAMPLES_DIR / name).read_text())
-    return doc
+# Whole exports: each built twin, then the real capture --------------------------------
 
 
-# Real captures -----------------------------------------------------------------------
-
-
-def test_real_day_grouped_metrics_capture_is_parsed_completely() -> None:
-    doc = load_sample("metrics-day-grouping-2023-2025.json")
+def test_day_grouped_metrics_export_is_parsed_completely(origin: Origin) -> None:
+    doc = DAY_GROUPED_METRICS.doc(origin)
     metrics = doc["data"]["metrics"]
     sleep_points = sum(len(m["data"]) for m in metrics if m["name"] == "sleep_analysis")
     other_points = sum(len(m["data"]) for m in metrics if m["name"] != "sleep_analysis")
     payload = parse_hae(doc)
     assert payload.errors == []
-    assert (sleep_points, other_points) == (288, 10816)
+    assert payload.ignored == []
+    assert sleep_points > 250  # two years of days
+    assert other_points > 10_000
     assert len(payload.rows["metric_samples"]) == other_points
     assert len(payload.rows["sleep_sessions"]) == sleep_points
     assert payload.received == sleep_points + other_points
 
 
-def test_real_capture_heart_rate_and_converted_units() -> None:
-    payload = parse_hae(load_sample("metrics-day-grouping-2023-2025.json"))
-    samples = rows(payload, "metric_samples")
+def test_day_grouped_heart_rate_and_converted_units(origin: Origin) -> None:
+    doc = DAY_GROUPED_METRICS.doc(origin)
+    sent_heart = sent_metric(doc, "heart_rate")["data"][0]
+    sent_weight = sent_metric(doc, "weight_body_mass")
+    samples = rows(parse_hae(doc), "metric_samples")
     heart = next(s for s in samples if s["metric"] == "heart_rate")
-    assert (heart["min"], heart["max"]) == (pytest.approx(46.0), 200.0)
+    assert (heart["min"], heart["avg"], heart["max"]) == (
+        sent_heart["Min"],
+        sent_heart["Avg"],
+        sent_heart["Max"],
+    )
     assert heart["qty"] is None
-    assert heart["source"] == "Eli\u2019s Apple\u00a0Watch"
+    assert heart["source"] == sent_heart["source"]
+    assert {s["source"] for s in samples if s["metric"] == "heart_rate"} == {
+        WATCH,
+        f"{WATCH}|{WATCH}",
+    }
+    weight = next(s for s in samples if s["metric"] == "weight_body_mass")
+    assert sent_weight["units"] == "lb"
+    assert weight["qty"] == pytest.approx(sent_weight["data"][0]["qty"] * 0.45359237)
     assert {s["unit"] for s in samples if s["metric"] == "weight_body_mass"} == {"kg"}
     assert {s["unit"] for s in samples if s["metric"] == "dietary_water"} == {"mL"}
     assert {s["unit"] for s in samples if s["metric"] == "apple_sleeping_wrist_temperature"} == {
@@ -82,23 +93,30 @@ def test_real_capture_heart_rate_and_converted_units() -> None:
     }
 
 
-def test_real_aggregated_sleep_capture_has_efficiency_and_total() -> None:
-    payload = parse_hae(load_sample("metrics-day-grouping-2023-2025.json"))
-    night = rows(payload, "sleep_sessions")[0]
-    assert night["total_sleep_h"] == pytest.approx(
-        4.916666666666666 + 0.7833333333333333 + 1.6416666666666666
-    )
-    assert night["efficiency"] == pytest.approx(night["total_sleep_h"] / 7.812680434452163)
-    assert night["source"] == "Eli\u2019s Apple\u00a0Watch|Eli\u2019s iPhone"
-    assert night["utc_offset_min"] == -240
+def test_day_grouped_sleep_nights_have_efficiency_and_total(origin: Origin) -> None:
+    doc = DAY_GROUPED_METRICS.doc(origin)
+    sent_nights = sent_metric(doc, "sleep_analysis")["data"]
+    sent = sent_nights[0]
+    nights = rows(parse_hae(doc), "sleep_sessions")
+    night = nights[0]
+    assert "totalSleep" not in sent  # app 6.6.2+: the total is ours to add up
+    total = sent["asleep"] + sent["core"] + sent["deep"] + sent["rem"]
+    assert night["total_sleep_h"] == pytest.approx(total)
+    assert night["efficiency"] == pytest.approx(total / sent["inBed"])
+    assert night["source"] == sent["source"]
+    offset = sent_at(sent["date"]).utcoffset()
+    assert offset is not None
+    assert night["utc_offset_min"] == offset.total_seconds() / 60
+    assert {f"{WATCH}|{PHONE}", f"{PHONE}|{WATCH}"} <= {n["source"] for n in nights}
 
 
-def test_real_unaggregated_sleep_capture_gives_every_stage() -> None:
-    doc = load_sample("sleep-stages-unaggregated-2025.json")
+def test_unaggregated_sleep_export_gives_every_stage(origin: Origin) -> None:
+    doc = SLEEP_STAGES.doc(origin)
+    segments = doc["data"]["metrics"][0]["data"]
     payload = parse_hae(doc)
     stages = rows(payload, "sleep_stages")
     assert payload.errors == []
-    assert len(stages) == len(doc["data"]["metrics"][0]["data"]) == 741
+    assert len(stages) == len(segments) > 700
     assert {stage["stage"] for stage in stages} == {
         "Core",
         "InBed",
@@ -109,27 +127,31 @@ def test_real_unaggregated_sleep_capture_gives_every_stage() -> None:
     }
 
 
-def test_real_v1_workouts_capture() -> None:
-    doc = load_sample("workouts-v1-app-8.1.2.json")
+def test_v1_workouts_export(origin: Origin) -> None:
+    doc = V1_WORKOUTS.doc(origin)
+    sent_workouts = doc["data"]["workouts"]
     payload = parse_hae(doc)
     workouts = rows(payload, "workouts")
     series_points = sum(
         len(value)
-        for item in doc["data"]["workouts"]
+        for item in sent_workouts
         for value in item.values()
         if isinstance(value, list) and value is not item.get("route")
     )
-    route_points = sum(len(item.get("route", [])) for item in doc["data"]["workouts"])
+    route_points = sum(len(item.get("route", [])) for item in sent_workouts)
     assert payload.errors == []
-    assert len(workouts) == 2
-    assert len(payload.rows["workout_series"]) == series_points == 175
+    assert payload.ignored == []
+    assert len(workouts) == len(sent_workouts) == 2
+    assert len(payload.rows["workout_series"]) == series_points > 0
     assert sum(len(route[1]) for route in payload.rows["workout_routes"]) == route_points
-    first = workouts[0]
-    assert first["distance_km"] == pytest.approx(0.5915495370532968 * 1.609344)
-    assert first["summaries"]["activeEnergy"] == {"units": "kcal", "qty": 67.53800000000005}
-    assert first["active_energy_kcal"] == pytest.approx(67.538)
-    expected_id = uuid.uuid5(WORKOUT_NAMESPACE, "Walking|2023-06-07T01:38:38+00:00")
-    assert first["workout_id"] == expected_id
+    first, sent = workouts[0], sent_workouts[0]
+    assert first["distance_km"] == pytest.approx(sent["distance"]["qty"] * 1.609344)
+    assert first["summaries"]["activeEnergy"] == sent["activeEnergy"]
+    assert first["summaries"]["humidity"] == sent["humidity"]
+    assert first["active_energy_kcal"] == pytest.approx(sent["activeEnergy"]["qty"])
+    # No id in v1: uuid5 of "name|start in UTC", fixed forever.
+    started = sent_at(sent["start"]).astimezone(UTC).isoformat()
+    assert first["workout_id"] == uuid.uuid5(WORKOUT_NAMESPACE, f"Walking|{started}")
 
 
 # Metrics -----------------------------------------------------------------------------

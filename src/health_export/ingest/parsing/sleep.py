@@ -1,4 +1,5 @@
-"""Sleep: aggregated nights (``sleep_sessions``) and unaggregated segments (``sleep_stages``).
+"""Sleep: aggregated nights (``sleep_sessions``) and unaggregated segments (``sleep_stages``)
+(docs/hae-format.md §4).
 
 Field names are the app's; our standard format reads the same code through aliases.
 """
