@@ -19,7 +19,7 @@ from health_export.main import create_app
 from health_export.migrations_head import alembic_config
 from tests.fixtures.databases import drop_database, fresh_database
 
-pytest_plugins = ["tests.fixtures.auth"]
+pytest_plugins = ["tests.fixtures.auth", "tests.fixtures.live_server"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLES_DIR = REPO_ROOT.parent / "shared" / "samples" / "hae"
