@@ -146,7 +146,8 @@ def _check_grantable(owner: User, request: KeyRequest, actor: Principal | None) 
     if actor is None or (request.password_confirmed and actor.user_id == owner.id):
         return  # the operator (CLI), or the user themself by password: any scope they may hold
     if not all(actor.has_scope(scope) for scope in scopes):
-        raise Forbidden("a key can only grant scopes the calling key has")
+        hint = " (or re-enter your password as 'password')" if actor.session_key_id else ""
+        raise Forbidden(f"a key can only grant scopes the calling key has{hint}")
 
 
 def key_life(request: KeyRequest, actor: Principal | None) -> KeyLife:
@@ -167,7 +168,7 @@ def key_life(request: KeyRequest, actor: Principal | None) -> KeyLife:
         hint = " (re-enter your password as 'password' to make a longer-lived key)"
         raise Forbidden(
             f"a key cannot outlive the credential that makes it ({ends.isoformat()})"
-            + (hint if actor.session_key_id is not None else "")
+            + (hint if actor.session_key_id else "")
         )
     return KeyLife(wanted or ends, actor.session_key_id)
 
