@@ -12,8 +12,7 @@ from tests.auth.clients import PASSWORD, client_of, own_prefix, running
 from tests.fixtures.auth import create_user_with_key, unique_ip
 
 
-async def _login(http: httpx.AsyncClient, name: str, password: str, delay_s: float = 0) -> int:
-    await asyncio.sleep(delay_s)
+async def _login(http: httpx.AsyncClient, name: str, password: str) -> int:
     response = await http.post("/api/v1/auth/login", json={"name": name, "password": password})
     return response.status_code
 
@@ -30,10 +29,20 @@ async def test_fifteen_concurrent_guesses_against_five_check_five_and_a_late_rig
         user = await create_user_with_key(app, password=PASSWORD)
         async with client_of(app, unique_ip()) as elsewhere:  # Redis connected, script loaded
             assert await _login(elsewhere, "someone-else", "not the password") == 401
-        wrong = [_login(http, user.user_name, f"wrong guess number {n}") for n in range(14)]
-        # Sent while the first guesses are still in Argon2: it must not slip through.
-        right = _login(http, user.user_name, PASSWORD, delay_s=0.2)
-        statuses = await asyncio.gather(*wrong, right)
+        over_the_limit = asyncio.Event()
+
+        async def wrong(n: int) -> int:
+            status = await _login(http, user.user_name, f"wrong guess number {n}")
+            if status == 429:
+                over_the_limit.set()
+            return status
+
+        async def right() -> int:
+            # Sent while the checked guesses are still in Argon2: it must not slip through.
+            await asyncio.wait_for(over_the_limit.wait(), timeout=60)
+            return await _login(http, user.user_name, PASSWORD)
+
+        statuses = await asyncio.gather(*(wrong(n) for n in range(14)), right())
     assert statuses[-1] == 429
     assert sorted(statuses[:-1]) == [401] * 5 + [429] * 9  # at most five were checked
 
@@ -64,7 +73,7 @@ async def test_a_login_flood_does_not_take_the_pool_from_readers(app_factory: An
     app = app_factory(
         database_pool_size=1,
         database_max_overflow=0,
-        database_pool_timeout_seconds=1,
+        database_pool_timeout_seconds=2,
         login_concurrency=2,
         login_limit_per_address_per_minute=1000,
         login_limit_per_account_per_hour=1000,

@@ -97,7 +97,14 @@ class Settings(BaseSettings):
                 raise ValueError(f"{entry!r} is not an IP address, a CIDR network or *") from None
         return ",".join(entries)
 
-    @field_validator("redis_url", "metrics_token", mode="before")
+    @field_validator(
+        "redis_url",
+        "metrics_token",
+        "rate_limit_ingest_requests",
+        "rate_limit_read_requests",
+        "rate_limit_admin_requests",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
