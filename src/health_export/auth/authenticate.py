@@ -71,7 +71,7 @@ async def authenticate(request: Request) -> Principal:
         await refuse(state, failure.reason, origin)
     if via_cookie:
         check_same_origin(request)
-    principal = _principal(owner, via_cookie)
+    principal = _principal(owner)
     state.usage.note(owner.key_id, origin.ip)
     _mark_request(request, principal)
     request.state.principal = principal
@@ -144,7 +144,7 @@ async def audit_failure(state: AuthState, reason: str, origin: RequestOrigin) ->
         await record_auth_failure(state.sessionmaker, reason, origin)
 
 
-def _principal(owner: KeyOwner, via_cookie: bool) -> Principal:
+def _principal(owner: KeyOwner) -> Principal:
     scopes = {Scope(s) for s in owner.scopes if s in _VALID_SCOPES}
     if not owner.is_admin:  # a demoted admin's old admin keys lose the admin scope
         scopes.discard(Scope.ADMIN)
@@ -156,10 +156,8 @@ def _principal(owner: KeyOwner, via_cookie: bool) -> Principal:
         is_admin=owner.is_admin,
         scopes=frozenset(scopes),
         key_id=owner.key_id,
-        kind=owner.kind,
         expires_at=min(ends) if ends else None,
         session_key_id=owner.key_id if is_session else owner.session_key_id,
-        via_cookie=via_cookie,
     )
 
 

@@ -32,11 +32,10 @@ class Principal:
     is_admin: bool
     scopes: frozenset[Scope]
     key_id: uuid.UUID | None = None
-    kind: str = "api"
+    # When the credential stops working: its own expiry or its session's, if earlier.
     expires_at: datetime | None = None
     # The login session this key dies with (a session's own id for a session).
     session_key_id: uuid.UUID | None = None
-    via_cookie: bool = False
 
     def has_scope(self, scope: Scope) -> bool:
         """Whether the caller may do ``scope`` (admin keys may do everything)."""
