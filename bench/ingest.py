@@ -478,7 +478,7 @@ def render(figures: dict[str, Any], machine: str, runs: int) -> str:
         "## Ingest\n\n"
         f"Measured {machine}; median of {runs} runs of `make bench` "
         "(`python -m bench`), real server (`health-export serve`, production settings but "
-        "a per-key rate limit of 1,000,000 an hour, "
+        "per-user rate limits of 1,000,000 an hour, "
         "loopback), real PostgreSQL 15.\n\n"
         "| Figure | Measured | Target |\n|---|---|---|\n" + table + "\n"
     )

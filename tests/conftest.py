@@ -18,7 +18,7 @@ from health_export.main import create_app
 from health_export.migrations_head import alembic_config
 from tests.fixtures.databases import drop_database, fresh_database
 
-pytest_plugins = ["tests.fixtures.auth", "tests.fixtures.captures"]
+pytest_plugins = ["tests.fixtures.auth", "tests.fixtures.captures", "tests.fixtures.live_server"]
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -55,6 +55,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "ingest_parser_process": False,
         # Rate-limit counters of this test process alone (the Redis DB is shared).
         "rate_limit_key_prefix": f"health-export-test:{os.getpid()}:",
+        # The suite provokes thousands of failures; the audit budget has tests of its own.
+        "auth_failure_audit_per_minute": 1_000_000,
     }
     values.update(overrides)
     return load_settings(**values)

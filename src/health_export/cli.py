@@ -48,14 +48,16 @@ def serve(
         "port": port or settings.port,
         "loop": "uvloop",
         "server_header": False,  # no `server: uvicorn` on every answer
-        "http": "httptools",
+        # httptools, plus a bounded request head and a deadline for it (see the module).
+        "http": "health_export.core.http_protocol:GuardedHttpToolsProtocol",
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
         "lifespan": "on",
-        "proxy_headers": True,
+        **_forwarded_options(settings),
         "access_log": False,
         "log_config": None,
         # The drain is part of the grace period; uvicorn gets what is left of it.
         "timeout_graceful_shutdown": max(1, int(settings.shutdown_grace_seconds - drain_s)),
-        "timeout_keep_alive": 75,
+        "timeout_keep_alive": settings.keep_alive_timeout_seconds,
     }
     if worker_count > 1:
         # Each worker process runs uvicorn's own server (no drain before it stops).
@@ -67,6 +69,17 @@ def serve(
     server.run()
     if not server.started:
         raise typer.Exit(3)
+
+
+def _forwarded_options(settings: Settings) -> dict[str, Any]:
+    """Believe X-Forwarded-For/-Proto only from FORWARDED_ALLOW_IPS (nobody by default).
+
+    uvicorn would otherwise trust them from 127.0.0.1, so any local client could pick
+    its own address and escape the per-address limits.
+    """
+    if not settings.forwarded_allow_ips:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
 
 
 def _draining_server_class() -> type[Any]:

@@ -13,6 +13,7 @@ from fastapi_offline import FastAPIOffline
 from health_export import __version__
 from health_export.admin.router import router as admin_router
 from health_export.assistants.server import mount_assistants, start_assistants, stop_assistants
+from health_export.auth.body_guard import RequestBodyGuard
 from health_export.auth.router import router as auth_router
 from health_export.auth.state import build_auth_state
 from health_export.core.config import Settings, get_settings
@@ -110,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     install_error_handlers(app)
     install_database_error_handlers(app)
+    # Inside the request context (ids, access log): its 401/413 answers are logged too.
+    app.add_middleware(RequestBodyGuard, max_body_bytes=settings.max_request_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics.http, body_pace=BodyPace())
     app.include_router(ops_router)
     app.include_router(auth_router, responses=_PROTECTED_RESPONSES)

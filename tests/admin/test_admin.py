@@ -21,7 +21,9 @@ async def test_admin_creates_user_and_key_and_the_key_works(
     assert user.json()["is_admin"] is False
     assert "password" not in user.text
     key = await auth_client.post(
-        "/api/v1/admin/keys", headers=admin_key.headers, json={"name": "phone", "user": name}
+        "/api/v1/admin/keys",
+        headers=admin_key.headers,
+        json={"name": "phone", "user": name, "scopes": ["ingest", "read", "keys"]},
     )
     assert key.status_code == 201
     assert key.json()["user_id"] == user.json()["id"]
@@ -44,13 +46,14 @@ async def test_disabling_a_user_stops_their_keys(
     app: Any, auth_client: httpx.AsyncClient, admin_key: TestKey
 ) -> None:
     victim = await create_user_with_key(app)
-    assert (await auth_client.get("/api/v1/auth/keys", headers=victim.headers)).status_code == 200
+    probe = "/api/v1/auth/rate-limit"
+    assert (await auth_client.get(probe, headers=victim.headers)).status_code == 200
     disabled = await auth_client.post(
         f"/api/v1/admin/users/{victim.user_id}/disable", headers=admin_key.headers
     )
     assert disabled.status_code == 200
     assert disabled.json()["disabled_at"]
-    assert (await auth_client.get("/api/v1/auth/keys", headers=victim.headers)).status_code == 401
+    assert (await auth_client.get(probe, headers=victim.headers)).status_code == 401
 
 
 async def test_admin_key_for_a_non_admin_user_is_refused(

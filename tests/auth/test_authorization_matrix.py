@@ -25,16 +25,17 @@ from tests.fixtures.auth import (
 )
 
 FAILURES = ("none", "malformed", "unknown", "revoked", "expired", "disabled")
-VALID = ("ingest_a", "read_a", "key_b", "admin")
+VALID = ("ingest_a", "read_a", "keys_a", "key_b", "admin")
 PUBLIC_PATHS = {"/health", "/ready", "/metrics", "/api/v1/auth/login"}
 
 
 @dataclass
 class World:
-    """Callers of one test: user A (two keys), user B, an admin, and broken keys."""
+    """Callers of one test: user A (three keys), user B, an admin, and broken keys."""
 
     a_ingest: TestKey
     a_read: TestKey
+    a_keys: TestKey
     b: TestKey
     admin: TestKey
     failing: dict[str, dict[str, str]]
@@ -45,6 +46,7 @@ class World:
         key = {
             "ingest_a": self.a_ingest,
             "read_a": self.a_read,
+            "keys_a": self.a_keys,
             "key_b": self.b,
             "admin": self.admin,
         }[caller]
@@ -62,6 +64,7 @@ async def world(app: Any) -> World:
     """Fresh users and keys for one test."""
     a_ingest = await create_user_with_key(app, scopes=[Scope.INGEST])
     a_read = await add_key(app, a_ingest, scopes=[Scope.READ])
+    a_keys = await add_key(app, a_ingest, scopes=[Scope.KEYS, Scope.INGEST])
     failing = {
         "none": {},
         "malformed": {"Authorization": "Bearer hea_" + "x" * 36},
@@ -73,6 +76,7 @@ async def world(app: Any) -> World:
     return World(
         a_ingest=a_ingest,
         a_read=a_read,
+        a_keys=a_keys,
         b=await create_user_with_key(app),
         admin=await create_user_with_key(
             app, scopes=[Scope.ADMIN, Scope.INGEST, Scope.READ], is_admin=True
@@ -109,29 +113,27 @@ async def _fresh_user(app: Any, world: World) -> str:
     return str((await create_user_with_key(app)).user_id)
 
 
-ADMIN_ONLY = {"ingest_a": 403, "read_a": 403, "key_b": 403}
+ADMIN_ONLY = {"ingest_a": 403, "read_a": 403, "keys_a": 403, "key_b": 403}
+# Key management needs the `keys` scope: a phone's ingest+read key (key_b) cannot list,
+# mint or revoke its user's keys.
+KEYS_ONLY = {"ingest_a": 403, "read_a": 403, "key_b": 403}
+EVERYONE = {"ingest_a": 200, "read_a": 200, "keys_a": 200, "key_b": 200, "admin": 200}
 CASES = [
-    Case("GET", "/api/v1/auth/keys", {"ingest_a": 200, "read_a": 200, "key_b": 200, "admin": 200}),
+    Case("GET", "/api/v1/auth/keys", {**KEYS_ONLY, "keys_a": 200, "admin": 200}),
     Case(
         "POST",
         "/api/v1/auth/keys",
-        {"ingest_a": 201, "read_a": 403, "key_b": 201, "admin": 201},
+        {**KEYS_ONLY, "keys_a": 201, "admin": 201},
         body=lambda w: {"name": "m", "scopes": ["ingest"]},
     ),
     Case(
         "DELETE",
         "/api/v1/auth/keys/{id}",
-        {"ingest_a": 204, "read_a": 204, "key_b": 404, "admin": 204},
+        {**KEYS_ONLY, "keys_a": 204, "admin": 204},
         target=_a_key,
     ),
-    Case(
-        "GET",
-        "/api/v1/auth/rate-limit",
-        {"ingest_a": 200, "read_a": 200, "key_b": 200, "admin": 200},
-    ),
-    Case(
-        "POST", "/api/v1/auth/logout", {"ingest_a": 204, "read_a": 204, "key_b": 204, "admin": 204}
-    ),
+    Case("GET", "/api/v1/auth/rate-limit", EVERYONE),
+    Case("POST", "/api/v1/auth/logout", {caller: 204 for caller in EVERYONE}),
     Case("GET", "/api/v1/admin/users", {**ADMIN_ONLY, "admin": 200}),
     Case(
         "POST",
@@ -206,7 +208,9 @@ async def test_every_protected_route_refuses_every_failure_with_one_body(
 
 
 async def test_key_of_b_never_sees_data_of_a(app: Any, world: World) -> None:
-    response = await call(app, "GET", "/api/v1/auth/keys", world.b.headers)
+    b_keys = await add_key(app, world.b, scopes=[Scope.KEYS])
+    response = await call(app, "GET", "/api/v1/auth/keys", b_keys.headers)
+    assert response.status_code == 200
     assert str(world.a_ingest.key_id) not in response.text
     assert str(world.a_read.key_id) not in response.text
     assert all(key["user_id"] == world.b.user_id for key in response.json())

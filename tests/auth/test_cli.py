@@ -75,6 +75,13 @@ def test_uuid_key_json_output_and_registered_value(cli_env: str) -> None:
         cli, ["keys", "create", "--user", name, "--name", "weak", "--value", "a" * 30]
     )
     assert weak.exit_code == 1
+    patterned = runner.invoke(
+        cli,
+        ["keys", "create", "--user", name, "--name", "weak", "--value", "-"],
+        input="passwordpasswordpassword1!\n",
+    )
+    assert patterned.exit_code == 1
+    assert "use random characters" in patterned.output
 
 
 def test_password_is_read_from_stdin(cli_env: str) -> None:

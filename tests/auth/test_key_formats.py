@@ -62,6 +62,21 @@ def test_low_entropy_values_are_refused(value: str) -> None:
         keys.check_registrable(value)
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "passwordpasswordpassword1!",  # words repeated: 158 bits by character classes
+        "0123456789abcdef0123456789abcdef",  # a sequence twice: 128 bits by classes
+        "abcdefghijklmnopqrstuvwxyz0123456789",
+        "correcthorsebatterystaple2024xyz",
+        "qwertyuiopasdfghjklzxcvbnm1234567890",
+    ],
+)
+def test_values_of_words_sequences_and_walks_are_refused_with_what_to_do(value: str) -> None:
+    with pytest.raises(KeyValueError, match="random characters"):
+        keys.check_registrable(value)
+
+
 def test_digest_is_sha256_and_display_prefix_is_short() -> None:
     value = keys.generate(KeyFormat.TOKEN)
     assert len(keys.digest(value)) == 32

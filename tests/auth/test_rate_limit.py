@@ -32,8 +32,8 @@ async def test_responses_carry_both_header_generations(
 ) -> None:
     response = await auth_client.get("/api/v1/auth/rate-limit", headers=ingest_key.headers)
     assert response.status_code == 200
-    assert response.headers["ratelimit-policy"] == '"per-key";q=1000;w=3600'
-    assert response.headers["ratelimit"].startswith('"per-key";r=999;t=')
+    assert response.headers["ratelimit-policy"] == '"ingest";q=1000;w=3600'
+    assert response.headers["ratelimit"].startswith('"ingest";r=999;t=')
     assert response.headers["x-ratelimit-limit"] == "1000"
     assert response.headers["x-ratelimit-remaining"] == "999"
     assert 3590 <= int(response.headers["x-ratelimit-reset"]) <= 3600
@@ -49,7 +49,9 @@ async def test_over_the_limit_is_429_with_retry_after(app_factory: Any) -> None:
     )
     async with running(app) as http:
         key = await create_user_with_key(app)
-        statuses = [(await http.get("/api/v1/auth/keys", headers=key.headers)) for _ in range(4)]
+        statuses = [
+            (await http.get("/api/v1/auth/rate-limit", headers=key.headers)) for _ in range(4)
+        ]
     assert [r.status_code for r in statuses] == [200, 200, 200, 429]
     assert statuses[2].headers["x-ratelimit-remaining"] == "0"
     assert 1 <= int(statuses[3].headers["retry-after"]) <= 60
@@ -66,7 +68,8 @@ async def test_limit_is_exact_across_two_app_instances_sharing_redis(app_factory
     async with running(first) as one, running(second) as two:
         key = await create_user_with_key(first)
         requests = [
-            (one if i % 2 else two).get("/api/v1/auth/keys", headers=key.headers) for i in range(25)
+            (one if i % 2 else two).get("/api/v1/auth/rate-limit", headers=key.headers)
+            for i in range(25)
         ]
         statuses = [r.status_code for r in await asyncio.gather(*requests)]
     assert statuses.count(200) == 10
@@ -80,7 +83,7 @@ async def test_old_100_per_hour_setting_still_works(app_factory: Any) -> None:
     async with running(app) as http:
         key = await create_user_with_key(app)
         response = await http.get("/api/v1/auth/rate-limit", headers=key.headers)
-    assert response.headers["ratelimit-policy"] == '"per-key";q=100;w=3600'
+    assert response.headers["ratelimit-policy"] == '"ingest";q=100;w=3600'
 
 
 async def test_failed_auth_is_throttled_per_ip_without_affecting_others(app: Any) -> None:
@@ -91,7 +94,7 @@ async def test_failed_auth_is_throttled_per_ip_without_affecting_others(app: Any
     async def status(ip: str, headers: dict[str, str]) -> int:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(ip, 1))
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            response = await http.get("/api/v1/auth/keys", headers=headers)
+            response = await http.get("/api/v1/auth/rate-limit", headers=headers)
             if response.status_code == 429:
                 assert int(response.headers["retry-after"]) >= 1
             return response.status_code
@@ -111,7 +114,8 @@ async def test_without_redis_limits_are_kept_in_process_and_reported(app_factory
     async with running(app) as http:
         key = await create_user_with_key(app)
         statuses = [
-            (await http.get("/api/v1/auth/keys", headers=key.headers)).status_code for _ in range(3)
+            (await http.get("/api/v1/auth/rate-limit", headers=key.headers)).status_code
+            for _ in range(3)
         ]
         ready = (await http.get("/ready")).json()
         metrics = (await http.get("/metrics")).text

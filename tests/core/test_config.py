@@ -53,3 +53,19 @@ def test_cli_refuses_to_start_with_invalid_configuration() -> None:
 def test_plain_postgresql_url_gets_the_asyncpg_driver() -> None:
     settings = load_settings(_env_file=None, database_url="postgresql://u@db:5432/x")
     assert settings.async_database_url == "postgresql+asyncpg://u@db:5432/x"
+
+
+def test_forwarded_allow_ips_must_be_addresses_or_networks() -> None:
+    with pytest.raises(ConfigError, match="FORWARDED_ALLOW_IPS: .*'proxy' is not an IP address"):
+        load_settings(forwarded_allow_ips="10.0.0.0/8,proxy", _env_file=None)
+    assert load_settings(
+        forwarded_allow_ips=" 10.0.0.0/8 , ::1", _env_file=None
+    ).forwarded_allow_ips == ("10.0.0.0/8,::1")
+    assert load_settings(_env_file=None).forwarded_allow_ips == ""
+
+
+def test_each_scope_budget_falls_back_to_rate_limit_requests() -> None:
+    settings = load_settings(rate_limit_requests=50, rate_limit_read_requests=7, _env_file=None)
+    assert settings.rate_limit_for("read") == 7
+    assert settings.rate_limit_for("ingest") == 50
+    assert settings.rate_limit_for("keys") == 100

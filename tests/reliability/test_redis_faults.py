@@ -82,7 +82,8 @@ async def test_limits_hold_per_process_while_redis_is_down(
     async with recording_client(server.url) as http:
         await asyncio.to_thread(dedicated.redis.kill)
         statuses = [
-            (await http.get("/api/v1/auth/keys", headers=key.headers)).status_code for _ in range(6)
+            (await http.get("/api/v1/auth/rate-limit", headers=key.headers)).status_code
+            for _ in range(6)
         ]
         assert statuses == [200] * 5 + [429]
         ready = await http.get("/ready")

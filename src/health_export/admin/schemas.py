@@ -20,7 +20,12 @@ class UserCreate(BaseModel):
 
     name: UserName
     is_admin: bool = False
-    password: str | None = Field(default=None, min_length=8, max_length=1024)
+    password: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description="Dashboard password: 12+ characters (or 4+ words), not a common one",
+    )
 
 
 class UserOut(BaseModel):

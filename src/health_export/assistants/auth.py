@@ -18,7 +18,7 @@ NO_EVENT_STREAM = "this server answers each POST with JSON and opens no event st
 
 def principal_of(request: Request) -> Principal:
     """The caller the guard authenticated for this request."""
-    principal: Principal = request.state.auth_result[0]
+    principal: Principal = request.state.principal
     return principal
 
 

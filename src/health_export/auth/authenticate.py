@@ -10,6 +10,7 @@ from fastapi import Request
 
 from health_export.auth import keys, repository
 from health_export.auth.audit import RequestOrigin, origin_of, record_auth_failure
+from health_export.auth.origin import check_same_origin
 from health_export.auth.principal import Principal, Scope
 from health_export.auth.ratelimit import Decision, rate_limit_headers
 from health_export.auth.repository import KeyOwner
@@ -17,7 +18,10 @@ from health_export.auth.state import AuthState, auth_state
 from health_export.core.db import is_database_unavailable, with_transient_retry
 from health_export.core.errors import ServiceUnavailable, TooManyRequests, Unauthorized
 
+# `__Host-` (Secure, Path=/, no Domain: no sibling sub-domain can plant or read it) over
+# https; the plain name where a browser would refuse a Secure cookie (http on a LAN).
 SESSION_COOKIE = "he_session"
+SECURE_SESSION_COOKIE = "__Host-he_session"
 UNAUTHORIZED_DETAIL = (
     "a valid API key is required, as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
 )
@@ -46,35 +50,50 @@ def header_misuse(request: Request) -> str | None:
     return None
 
 
-def presented_key(request: Request) -> str | None:
-    """The key from `Authorization: Bearer`, `X-API-Key` or the session cookie, if any."""
+def presented_key(request: Request) -> tuple[str | None, bool]:
+    """The key from `Authorization: Bearer`, `X-API-Key` or the session cookie, if any.
+
+    The second value says whether it came from the cookie (a browser's credential).
+    """
     authorization = request.headers.get("authorization")
     if authorization is not None:
         scheme, _, value = authorization.strip().partition(" ")
-        return value.strip() if scheme.lower() == "bearer" else ""
+        return (value.strip() if scheme.lower() == "bearer" else ""), False
     api_key = request.headers.get("x-api-key")
     if api_key is not None:
-        return api_key.strip()
+        return api_key.strip(), False
+    cookie = session_cookie_value(request)
+    return cookie, cookie is not None
+
+
+def session_cookie_value(request: Request) -> str | None:
+    """The session cookie's value: the `__Host-` one, or over http the plain one."""
+    secure = request.cookies.get(SECURE_SESSION_COOKIE)
+    if secure is not None or request.url.scheme == "https":
+        # Over https only the prefixed cookie counts: a plain one may have been planted.
+        return secure
     return request.cookies.get(SESSION_COOKIE)
 
 
-async def authenticate(request: Request) -> tuple[Principal, Decision]:
-    """The caller and their rate-limit decision (computed once per request)."""
-    cached: tuple[Principal, Decision] | None = getattr(request.state, "auth_result", None)
+async def authenticate(request: Request) -> Principal:
+    """The caller (computed once per request); 401, or 403 for a cross-site cookie write."""
+    cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
     state = auth_state(request)
     origin = origin_of(request)
+    value, via_cookie = presented_key(request)
     try:
-        owner = await _owner_of(state, presented_key(request))
+        owner = await _owner_of(state, value)
     except _Failure as failure:
         await refuse(state, failure.reason, origin, header_misuse(request))
+    if via_cookie:
+        check_same_origin(request)
     principal = _principal(owner)
-    decision = await state.limiter.hit_key(str(owner.key_id))
     state.usage.note(owner.key_id, origin.ip)
     _mark_request(request, principal)
-    request.state.auth_result = (principal, decision)
-    return principal, decision
+    request.state.principal = principal
+    return principal
 
 
 async def _owner_of(state: AuthState, value: str | None) -> KeyOwner:
@@ -86,10 +105,11 @@ async def _owner_of(state: AuthState, value: str | None) -> KeyOwner:
     if owner is None:
         raise _Failure("unknown")
     now = datetime.now(UTC)
-    if owner.revoked_at is not None:
+    if owner.revoked_at is not None or owner.session_revoked_at is not None:
         raise _Failure("revoked")
-    if owner.expires_at is not None and owner.expires_at <= now:
-        raise _Failure("expired")
+    for ends_at in (owner.expires_at, owner.session_expires_at):
+        if ends_at is not None and ends_at <= now:
+            raise _Failure("expired")
     if owner.user_disabled_at is not None:
         raise _Failure("user_disabled")
     return owner
@@ -122,23 +142,42 @@ async def refuse(
     decision = await state.limiter.hit_failure(origin.ip or "unknown")
     if not decision.allowed:
         if decision.count == decision.limit + 1:  # audit the throttle once per window
-            await record_auth_failure(state.sessionmaker, "throttled", origin)
-        headers = {**rate_limit_headers(decision), "Retry-After": str(decision.reset_s)}
-        raise TooManyRequests("too many failed authentications; retry later", headers=headers)
-    await record_auth_failure(state.sessionmaker, reason, origin)
+            await audit_failure(state, "throttled", origin)
+        throttled(decision, "too many failed authentications; retry later")
+    await audit_failure(state, reason, origin)
     raise Unauthorized(detail or UNAUTHORIZED_DETAIL, headers=dict(WWW_AUTHENTICATE))
+
+
+def throttled(decision: Decision, detail: str) -> NoReturn:
+    """429 with the limit's headers and Retry-After."""
+    headers = {**rate_limit_headers(decision), "Retry-After": str(decision.reset_s)}
+    raise TooManyRequests(detail, headers=headers)
+
+
+async def audit_failure(state: AuthState, reason: str, origin: RequestOrigin) -> None:
+    """Write an `auth.failed` row unless this minute's budget of them is spent.
+
+    Per address, failures are throttled; this bounds the rows many addresses together
+    can write (an IPv6 client has millions of addresses).
+    """
+    if await state.limiter.may_audit_failure():
+        await record_auth_failure(state.sessionmaker, reason, origin)
 
 
 def _principal(owner: KeyOwner) -> Principal:
     scopes = {Scope(s) for s in owner.scopes if s in _VALID_SCOPES}
     if not owner.is_admin:  # a demoted admin's old admin keys lose the admin scope
         scopes.discard(Scope.ADMIN)
+    is_session = owner.kind == "session"
+    ends = [at for at in (owner.expires_at, owner.session_expires_at) if at is not None]
     return Principal(
         user_id=owner.user_id,
         user_name=owner.user_name,
         is_admin=owner.is_admin,
         scopes=frozenset(scopes),
         key_id=owner.key_id,
+        expires_at=min(ends) if ends else None,
+        session_key_id=owner.key_id if is_session else owner.session_key_id,
     )
 
 

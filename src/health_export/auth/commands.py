@@ -112,7 +112,9 @@ def _read_value(value: str | None) -> str | None:
 def keys_create(
     user: Annotated[str, typer.Option("--user", help="Owner's name")],
     name: Annotated[str, typer.Option("--name", help="Label, e.g. the phone's name")],
-    scopes: Annotated[str, typer.Option(help="Comma-separated: ingest,read,admin")] = "ingest,read",
+    scopes: Annotated[
+        str, typer.Option(help="Comma-separated: ingest,read,keys,admin")
+    ] = "ingest,read",
     key_format: Annotated[KeyFormat, typer.Option("--format", help="token or uuid")] = (
         KeyFormat.TOKEN
     ),

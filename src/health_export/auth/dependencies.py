@@ -9,8 +9,9 @@ from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from health_export.auth.authenticate import authenticate
-from health_export.auth.principal import Principal, Scope
+from health_export.auth.principal import Principal, Scope, budget_of
 from health_export.auth.ratelimit import Decision, rate_limit_headers
+from health_export.auth.state import auth_state
 from health_export.core.errors import Forbidden, TooManyRequests
 
 # The two ways to send a key, declared so OpenAPI lists them on every protected operation
@@ -26,10 +27,6 @@ BearerDeclared = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER_
 HeaderDeclared = Annotated[str | None, Security(HEADER_KEY)]
 
 
-def _headers_of(decision: Decision) -> dict[str, str]:
-    return rate_limit_headers(decision)
-
-
 def require_scope(scope: Scope | None) -> Callable[..., Awaitable[Principal]]:
     """A dependency: 401 without a valid key, 429 over the limit, 403 without ``scope``."""
 
@@ -42,23 +39,36 @@ def require_scope(scope: Scope | None) -> Callable[..., Awaitable[Principal]]:
 
 
 async def authorize(request: Request, response: Response, scope: Scope | None) -> Principal:
-    """The caller's principal: 401 without a valid key, 429 over the limit, 403 without
-    ``scope``; the rate-limit headers are set on ``response``."""
-    principal, decision = await authenticate(request)
-    headers = _headers_of(decision)
+    """The caller's principal: 401 without a valid key, 429 over the user's budget for
+    ``scope``, 403 without ``scope``; the rate-limit headers are set on ``response``."""
+    principal = await authenticate(request)
+    decision = await _count(request, principal, scope)
+    headers = rate_limit_headers(decision)
     if not decision.allowed:
         retry = {"Retry-After": str(decision.reset_s)}
-        raise TooManyRequests("rate limit exceeded; retry later", headers=headers | retry)
+        detail = f"the {decision.policy!r} rate limit of this user is spent; retry later"
+        raise TooManyRequests(detail, headers=headers | retry)
     response.headers.update(headers)
     if scope is not None and not principal.has_scope(scope):
         raise Forbidden(f"this key lacks the {scope.value!r} scope", headers=headers)
     return principal
 
 
+async def _count(request: Request, principal: Principal, scope: Scope | None) -> Decision:
+    # Once per request, in the budget of the route's scope, shared by all the user's keys:
+    # a key minted to get a fresh count gets none, and reads cannot starve the ingest.
+    decision: Decision | None = getattr(request.state, "rate_limit", None)
+    if decision is None:
+        limiter = auth_state(request).limiter
+        decision = await limiter.hit_user(principal.user_id, budget_of(scope, principal))
+        request.state.rate_limit = decision
+    return decision
+
+
 def rate_limit_of(request: Request) -> Decision | None:
     """This request's rate-limit decision (for routes that build their own Response)."""
-    result: tuple[Principal, Decision] | None = getattr(request.state, "auth_result", None)
-    return result[1] if result is not None else None
+    decision: Decision | None = getattr(request.state, "rate_limit", None)
+    return decision
 
 
 def rate_limit_headers_of(request: Request) -> dict[str, str]:
@@ -71,3 +81,4 @@ AnyPrincipal = Annotated[Principal, Depends(require_scope(None))]
 IngestPrincipal = Annotated[Principal, Depends(require_scope(Scope.INGEST))]
 ReadPrincipal = Annotated[Principal, Depends(require_scope(Scope.READ))]
 AdminPrincipal = Annotated[Principal, Depends(require_scope(Scope.ADMIN))]
+KeysPrincipal = Annotated[Principal, Depends(require_scope(Scope.KEYS))]

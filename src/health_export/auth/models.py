@@ -59,6 +59,10 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_ip: Mapped[str | None] = mapped_column(Text)
+    # The login session this key dies with (made by that session without a fresh password).
+    session_key_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("api_keys.id", ondelete="CASCADE"), index=True
+    )
 
 
 class AuditEvent(Base):

@@ -31,6 +31,15 @@ return {count, ttl}
 
 
 @dataclass(frozen=True, slots=True)
+class LoginLimits:
+    """Password attempts allowed per client address a minute and per account a window."""
+
+    per_address: int
+    per_account: int
+    account_window_s: int = 3600
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The outcome of counting one request against one limit."""
 
@@ -59,7 +68,10 @@ class MemoryWindows:
         self._max_windows = max_windows
 
     def hit(self, name: str, window_ms: int) -> tuple[int, int]:
-        """Count one hit; the count so far and the milliseconds left in the window."""
+        """Count one hit; the count so far and the milliseconds left in the window.
+
+        Atomic like the Lua script: there is no await between reading and writing.
+        """
         now = time.monotonic()
         ends_at, count = self._windows.get(name, (0.0, 0))
         if ends_at <= now:
@@ -67,11 +79,6 @@ class MemoryWindows:
             ends_at, count = now + window_ms / 1000, 0
         self._windows[name] = (ends_at, count + 1)
         return count + 1, max(1, int((ends_at - now) * 1000))
-
-    def count(self, name: str) -> int:
-        """Hits so far in ``name``'s current window."""
-        ends_at, count = self._windows.get(name, (0.0, 0))
-        return count if ends_at > time.monotonic() else 0
 
     def _make_room(self, now: float) -> None:
         if len(self._windows) < self._max_windows:
@@ -83,23 +90,27 @@ class MemoryWindows:
 
 
 class RateLimiter:
-    """Per-key request limits and per-IP failed-authentication limits."""
+    """Per-user budgets by scope, per-IP failure limits and login-attempt limits."""
 
     def __init__(
         self,
         redis: Redis | None,
         *,
         prefix: str,
-        key_limit: int,
-        key_window_s: int,
+        budget_limits: dict[str, int],
+        window_s: int,
         failure_limit: int,
+        login_limits: LoginLimits,
+        failure_audit_limit: int,
         metrics: RequestMetrics | None = None,
     ) -> None:
         self._redis = redis
         self._script = redis.register_script(_HIT_SCRIPT) if redis is not None else None
         self._prefix = prefix
-        self.key_limit, self.key_window_s = key_limit, key_window_s
+        self.budget_limits, self.window_s = budget_limits, window_s
         self.failure_limit = failure_limit
+        self.login_limits = login_limits
+        self.failure_audit_limit = failure_audit_limit
         self._metrics = metrics
         self._memory = MemoryWindows()
         self._in_fallback = False
@@ -116,10 +127,11 @@ class RateLimiter:
         """Where counts are kept now: ``redis`` or ``memory``."""
         return "redis" if self._script is not None and not self._in_fallback else "memory"
 
-    async def hit_key(self, key_name: str) -> Decision:
-        """Count one request of an authenticated key."""
-        count, ttl_ms = await self._hit(f"key:{key_name}", self.key_window_s * 1000)
-        return Decision("per-key", self.key_limit, self.key_window_s, count, _seconds(ttl_ms))
+    async def hit_user(self, user_id: int, budget: str) -> Decision:
+        """Count one request of ``user_id`` (any of their keys) against ``budget``."""
+        limit = self.budget_limits[budget]
+        count, ttl_ms = await self._hit(f"user:{user_id}:{budget}", self.window_s * 1000)
+        return Decision(budget, limit, self.window_s, count, _seconds(ttl_ms))
 
     async def hit_failure(self, ip: str) -> Decision:
         """Count one failed authentication from ``ip``."""
@@ -128,16 +140,35 @@ class RateLimiter:
             "auth-failures", self.failure_limit, FAILURE_WINDOW_S, count, _seconds(ttl_ms)
         )
 
-    async def failures_exceeded(self, ip: str) -> bool:
-        """Whether ``ip`` is over its failed-authentication limit (read only)."""
-        name = f"authfail:{ip}"
-        if self._redis is not None and not self._in_fallback:
-            try:
-                value = await self._redis.get(self._prefix + name)
-                return int(value or 0) >= self.failure_limit
-            except (TimeoutError, RedisError, OSError) as exc:
-                self._enter_fallback(exc)
-        return self._memory.count(name) >= self.failure_limit
+    async def hit_login(self, ip: str, account: str) -> Decision:
+        """Count one password attempt, before it is checked: the tighter of both limits.
+
+        Counting first (one atomic INCR each) is what makes concurrent guesses unable to
+        slip past the limit while earlier ones are still being verified.
+        """
+        limits = self.login_limits
+        by_address = await self._hit(f"login:ip:{ip}", FAILURE_WINDOW_S * 1000)
+        by_account = await self._hit(f"login:user:{account}", limits.account_window_s * 1000)
+        address = Decision(
+            "login-address",
+            limits.per_address,
+            FAILURE_WINDOW_S,
+            by_address[0],
+            _seconds(by_address[1]),
+        )
+        account_decision = Decision(
+            "login-account",
+            limits.per_account,
+            limits.account_window_s,
+            by_account[0],
+            _seconds(by_account[1]),
+        )
+        return address if not address.allowed or account_decision.allowed else account_decision
+
+    async def may_audit_failure(self) -> bool:
+        """Whether one more failed-authentication row fits this minute's audit budget."""
+        count, _ = await self._hit("authaudit", FAILURE_WINDOW_S * 1000)
+        return count <= self.failure_audit_limit
 
     async def _hit(self, name: str, window_ms: int) -> tuple[int, int]:
         if self._script is not None and not self._in_fallback:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from health_export.auth.models import ApiKey, AuditEvent, User
 
@@ -29,10 +30,16 @@ class KeyOwner:
     expires_at: datetime | None
     revoked_at: datetime | None
     user_disabled_at: datetime | None
+    kind: str = "api"
+    # The session the key dies with, and that session's own end (None: not tied).
+    session_key_id: uuid.UUID | None = None
+    session_revoked_at: datetime | None = None
+    session_expires_at: datetime | None = None
 
 
 async def find_key_owner(session: AsyncSession, digest: bytes) -> KeyOwner | None:
-    """The key with ``digest`` and its user, or None."""
+    """The key with ``digest``, its user and the session it is tied to, or None."""
+    tied = aliased(ApiKey)
     statement = (
         select(
             ApiKey.id,
@@ -43,14 +50,49 @@ async def find_key_owner(session: AsyncSession, digest: bytes) -> KeyOwner | Non
             ApiKey.expires_at,
             ApiKey.revoked_at,
             User.disabled_at,
+            ApiKey.kind,
+            ApiKey.session_key_id,
+            tied.revoked_at,
+            tied.expires_at,
         )
         .join(User, User.id == ApiKey.user_id)
+        .outerjoin(tied, tied.id == ApiKey.session_key_id)
         .where(ApiKey.digest == digest)
     )
     row = (await session.execute(statement)).one_or_none()
     if row is None:
         return None
-    return KeyOwner(row[0], row[1], row[2], row[3], tuple(row[4]), row[5], row[6], row[7])
+    return KeyOwner(
+        key_id=row[0],
+        user_id=row[1],
+        user_name=row[2],
+        is_admin=row[3],
+        scopes=tuple(row[4]),
+        expires_at=row[5],
+        revoked_at=row[6],
+        user_disabled_at=row[7],
+        kind=row[8],
+        session_key_id=row[9],
+        session_revoked_at=row[10],
+        session_expires_at=row[11],
+    )
+
+
+async def find_session(session: AsyncSession, digest: bytes) -> ApiKey | None:
+    """The login session with ``digest`` (not an API key), or None."""
+    statement = select(ApiKey).where(ApiKey.digest == digest, ApiKey.kind == "session")
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def revoke_keys_of_session(
+    session: AsyncSession, session_id: uuid.UUID, when: datetime
+) -> None:
+    """Revoke every key tied to a login session (they die with it)."""
+    await session.execute(
+        update(ApiKey)
+        .where(ApiKey.session_key_id == session_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=when)
+    )
 
 
 async def add_user(session: AsyncSession, user: User) -> User:

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from health_export.auth import service
+from health_export.auth import keys, service
 from health_export.auth.audit import origin_of
-from health_export.auth.authenticate import SESSION_COOKIE, authenticate, refuse
-from health_export.auth.dependencies import AnyPrincipal, rate_limit_headers_of
+from health_export.auth.authenticate import session_cookie_value
+from health_export.auth.dependencies import (
+    AnyPrincipal,
+    KeysPrincipal,
+    rate_limit_headers_of,
+    rate_limit_of,
+)
 from health_export.auth.keys import KeyFormat
+from health_export.auth.login import (
+    clear_session_cookies,
+    confirm_password,
+    password_login,
+    set_session_cookie,
+)
 from health_export.auth.principal import Principal, Scope
 from health_export.auth.schemas import (
     KeyCreate,
@@ -35,7 +45,7 @@ def key_created(new: service.NewKey) -> dict[str, Any]:
     return {**KeyOut.model_validate(new.row).model_dump(), "key": new.value}
 
 
-def key_request(body: KeyCreate) -> service.KeyRequest:
+def key_request(body: KeyCreate, *, password_confirmed: bool = False) -> service.KeyRequest:
     """The service's view of a key-creation body."""
     key_format = KeyFormat(body.format) if body.value is None else KeyFormat.CUSTOM
     return service.KeyRequest(
@@ -43,7 +53,9 @@ def key_request(body: KeyCreate) -> service.KeyRequest:
         scopes=frozenset(body.scopes),
         key_format=key_format,
         expires_in_days=body.expires_in_days,
+        expires_at=body.expires_at,
         value=body.value,
+        password_confirmed=password_confirmed,
     )
 
 
@@ -51,14 +63,18 @@ async def create_key_for(
     request: Request, session: SessionDep, principal: Principal, body: KeyCreate
 ) -> dict[str, Any]:
     """Create a key for the caller or (admins) for ``body.user``."""
+    if body.password is not None:
+        # Before the request's first query: no connection is held during Argon2.
+        await confirm_password(request, principal, body.password)
     if body.user is not None and body.user != principal.user_name:
         if not principal.has_scope(Scope.ADMIN):
             raise Forbidden("only admins create keys for other users")
         owner = await service.user_named(session, body.user)
     else:
         owner = await service.user_named(session, principal.user_name)
+    wanted = key_request(body, password_confirmed=body.password is not None)
     new = await service.create_key(
-        session, owner, key_request(body), actor=principal, origin=origin_of(request)
+        session, owner, wanted, actor=principal, origin=origin_of(request)
     )
     return key_created(new)
 
@@ -76,23 +92,28 @@ async def create_key(
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: AnyPrincipal,
+    principal: KeysPrincipal,
     body: KeyCreate,
 ) -> dict[str, Any]:
-    """Create a key for yourself (admins: for anyone); its value is in this answer only."""
+    """Create a key for yourself (admins: for anyone); its value is in this answer only.
+
+    Needs the `keys` scope. The key has at most the caller's scopes and lives at most as
+    long as the caller's key; one made by a login session dies with the session unless
+    the body re-enters the password and gives an explicit expiry.
+    """
     response.headers["Cache-Control"] = NO_STORE
     return await create_key_for(request, session, principal, body)
 
 
 @router.get("/keys", response_model=list[KeyOut], summary="List your keys")
-async def list_keys(session: SessionDep, principal: AnyPrincipal) -> list[Any]:
-    """Your keys, newest first, without their values."""
+async def list_keys(session: SessionDep, principal: KeysPrincipal) -> list[Any]:
+    """Your keys, newest first, without their values (scope `keys`)."""
     return list(await service.list_keys(session, principal.user_id))
 
 
 @router.delete("/keys/{key_id}", status_code=204, summary="Revoke a key")
 async def revoke_key(
-    key_id: uuid.UUID, request: Request, session: SessionDep, principal: AnyPrincipal
+    key_id: uuid.UUID, request: Request, session: SessionDep, principal: KeysPrincipal
 ) -> Response:
     """Revoke one of your keys (admins: anyone's); it stops working within a second."""
     is_admin = principal.has_scope(Scope.ADMIN)
@@ -105,9 +126,13 @@ async def revoke_key(
 
 @router.get("/rate-limit", response_model=RateLimitOut, summary="Your rate limit")
 async def rate_limit(request: Request, principal: AnyPrincipal) -> dict[str, Any]:
-    """Limit, remaining requests and seconds to the reset, counting this request."""
-    _, decision = await authenticate(request)
+    """Your user's budget this key counts against (`ingest` for a key that has that
+    scope, else `read`): limit, remaining and seconds to the reset, counting this
+    request. Each scope has its own budget (docs/auth.md)."""
+    decision = rate_limit_of(request)
+    assert decision is not None  # noqa: S101 - counted by the dependency
     return {
+        "policy": decision.policy,
         "limit": decision.limit,
         "remaining": decision.remaining,
         "reset_seconds": decision.reset_s,
@@ -117,27 +142,10 @@ async def rate_limit(request: Request, principal: AnyPrincipal) -> dict[str, Any
 
 
 @router.post("/login", response_model=LoginOut, summary="Dashboard login (session cookie)")
-async def login(
-    request: Request, response: Response, session: SessionDep, body: LoginIn
-) -> dict[str, Any]:
+async def login(request: Request, response: Response, body: LoginIn) -> dict[str, Any]:
     """Check name and password; set a short-lived HttpOnly, SameSite=Strict session cookie."""
-    ttl_s: int = request.app.state.settings.session_ttl_seconds
-    state, origin = auth_state(request), origin_of(request)
-    # Passwords are guessable: a throttled address gets no verdict at all, right or wrong.
-    if await state.limiter.failures_exceeded(origin.ip or "unknown"):
-        await refuse(state, "login_throttled", origin)
-    new = await service.login(session, body.name, body.password, timedelta(seconds=ttl_s), origin)
-    if new is None:
-        await refuse(state, "bad_password", origin)
-    response.set_cookie(
-        SESSION_COOKIE,
-        new.value,
-        max_age=ttl_s,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
+    new = await password_login(request, body.name, body.password)
+    set_session_cookie(request, response, new.value)
     response.headers["Cache-Control"] = NO_STORE
     assert new.row.expires_at is not None  # noqa: S101 - sessions always expire
     return {"user_id": new.row.user_id, "name": body.name, "expires_at": new.row.expires_at}
@@ -145,10 +153,15 @@ async def login(
 
 @router.post("/logout", status_code=204, summary="End the dashboard session")
 async def logout(request: Request, session: SessionDep, principal: AnyPrincipal) -> Response:
-    """Revoke the session the cookie names and clear the cookie."""
-    if request.cookies.get(SESSION_COOKIE) and principal.key_id is not None:
-        await service.end_session(session, principal.key_id)
+    """Revoke the session the cookie names (whatever key authenticated the request),
+    the keys that die with it, and clear the cookie."""
+    cookie = session_cookie_value(request)
+    login_session = None
+    if cookie and keys.format_of(cookie) is not None:
+        login_session = await service.session_with_value(session, cookie)
+    if login_session is not None:
+        await service.end_session(session, login_session)
         auth_state(request).cache.clear()
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_session_cookies(response)
     return response

@@ -9,7 +9,9 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from health_export.auth.keycache import KeyCache
-from health_export.auth.ratelimit import RateLimiter
+from health_export.auth.passwords import PasswordGate
+from health_export.auth.principal import BUDGETS
+from health_export.auth.ratelimit import LoginLimits, RateLimiter
 from health_export.auth.usage import KeyUsageRecorder
 from health_export.core.config import Settings
 from health_export.ops.metrics import RequestMetrics
@@ -23,6 +25,7 @@ class AuthState:
     limiter: RateLimiter
     cache: KeyCache
     usage: KeyUsageRecorder
+    password_checks: PasswordGate
 
     async def aclose(self) -> None:
         """Write pending key usage and stop background work."""
@@ -40,14 +43,25 @@ def build_auth_state(
     limiter = RateLimiter(
         redis,
         prefix=settings.rate_limit_key_prefix,
-        key_limit=settings.rate_limit_requests,
-        key_window_s=settings.rate_limit_window_seconds,
+        budget_limits={budget: settings.rate_limit_for(budget) for budget in BUDGETS},
+        window_s=settings.rate_limit_window_seconds,
         failure_limit=settings.auth_failure_limit_per_minute,
+        login_limits=LoginLimits(
+            per_address=settings.login_limit_per_address_per_minute,
+            per_account=settings.login_limit_per_account_per_hour,
+        ),
+        failure_audit_limit=settings.auth_failure_audit_per_minute,
         metrics=metrics,
     )
     usage = KeyUsageRecorder(sessionmaker)
     usage.start()
-    return AuthState(sessionmaker=sessionmaker, limiter=limiter, cache=KeyCache(), usage=usage)
+    return AuthState(
+        sessionmaker=sessionmaker,
+        limiter=limiter,
+        cache=KeyCache(),
+        usage=usage,
+        password_checks=PasswordGate(settings.login_concurrency),
+    )
 
 
 def auth_state(request: Request) -> AuthState:

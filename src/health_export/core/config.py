@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from typing import Literal
 
@@ -48,11 +49,33 @@ class Settings(BaseSettings):
     ingest_parser_process: bool = True
     rate_limit_requests: int = Field(default=1000, ge=1)
     rate_limit_window_seconds: int = Field(default=3600, ge=1)
+    # Budgets per user and per scope of the route (None: RATE_LIMIT_REQUESTS), so a
+    # dashboard's reads cannot starve the phone's ingest, and new keys share their user's.
+    rate_limit_ingest_requests: int | None = Field(default=None, ge=1)
+    rate_limit_read_requests: int | None = Field(default=None, ge=1)
+    rate_limit_keys_requests: int = Field(default=100, ge=1)
+    rate_limit_admin_requests: int | None = Field(default=None, ge=1)
     auth_failure_limit_per_minute: int = Field(default=20, ge=1)
+    # Failed-authentication rows written to audit_events per minute, all addresses together.
+    auth_failure_audit_per_minute: int = Field(default=100, ge=1)
+    login_limit_per_address_per_minute: int = Field(default=10, ge=1)
+    login_limit_per_account_per_hour: int = Field(default=30, ge=1)
+    # Argon2 verifications running at once per process (each takes ~64 MiB for ~0.1 s).
+    login_concurrency: int = Field(default=2, ge=1, le=64)
+    session_cookie_secure: bool = False
     rate_limit_key_prefix: str = "health-export:ratelimit:"
     session_ttl_seconds: int = Field(default=8 * 3600, ge=60, le=30 * 86400)
     raw_retention_days: int = Field(default=0, ge=0)
     metrics_token: str | None = None
+
+    # Addresses (IPs or CIDRs, comma-separated, or *) of reverse proxies whose
+    # X-Forwarded-For / X-Forwarded-Proto are believed. Empty: nobody's.
+    forwarded_allow_ips: str = ""
+    max_header_bytes: int = Field(default=64 * 1024, ge=4096, le=16 * MIB)
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    keep_alive_timeout_seconds: int = Field(default=15, ge=1, le=600)
+    # Largest body of any route but POST /api/v1/ingest (which has MAX_PAYLOAD_BYTES).
+    max_request_body_bytes: int = Field(default=1 * MIB, ge=1024)
 
     @field_validator("database_url")
     @classmethod
@@ -65,7 +88,27 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("redis_url", "metrics_token", mode="before")
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses_or_networks(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address, a CIDR network or *") from None
+        return ",".join(entries)
+
+    @field_validator(
+        "redis_url",
+        "metrics_token",
+        "rate_limit_ingest_requests",
+        "rate_limit_read_requests",
+        "rate_limit_admin_requests",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -74,6 +117,16 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    def rate_limit_for(self, budget: str) -> int:
+        """Requests per window of one user's ``budget`` (a scope name)."""
+        per_budget = {
+            "ingest": self.rate_limit_ingest_requests,
+            "read": self.rate_limit_read_requests,
+            "keys": self.rate_limit_keys_requests,
+            "admin": self.rate_limit_admin_requests,
+        }.get(budget)
+        return per_budget or self.rate_limit_requests
 
     @property
     def async_database_url(self) -> str:
