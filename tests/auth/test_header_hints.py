@@ -31,7 +31,7 @@ async def test_the_same_key_with_the_bearer_scheme_works(
     auth_client: httpx.AsyncClient, ingest_key: TestKey
 ) -> None:
     response = await auth_client.get(
-        "/api/v1/auth/keys", headers={"Authorization": f"bearer {ingest_key.key}"}
+        "/api/v1/auth/rate-limit", headers={"Authorization": f"bearer {ingest_key.key}"}
     )
     assert response.status_code == 200
 
