@@ -286,7 +286,10 @@ async def test_units_are_converted_to_the_catalogue_units(app: FastAPI, tmp_path
         assert len(rows) == 1, metric  # the step count's exact duplicate is stored once
         assert rows[0]["unit"] == unit, metric
         assert rows[0]["qty"] == pytest.approx(value, rel=1e-6), metric
+    glucose = (await _metric(app, user.user_id, "blood_glucose"))[0]
+    assert glucose["attrs"]["source_unit"] == "mmol<180.1558800000541>/L"
     steps = (await _metric(app, user.user_id, "step_count"))[0]
+    assert "source_unit" not in steps["attrs"]
     assert steps["source"] == PHONE
     assert steps["end_at"] == datetime(2024, 7, 1, 8, 5, tzinfo=UTC)
 

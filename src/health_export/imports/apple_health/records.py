@@ -208,12 +208,15 @@ class RecordMapper:
 
     def _add_quantity(self, node: Node, stamp: Stamp, kind: str) -> None:
         metric = mapping.quantity_metric(kind)
-        conversion = stored_unit(metric, node.attrs.get("unit", ""))
+        apple_unit = node.attrs.get("unit", "")
+        conversion = stored_unit(metric, apple_unit)
         value = conversion.convert(self._number(node))
         rule = conversion.rule
         if not rule.low <= value <= rule.high:
             raise RecordRejected(f"value outside {rule.low:g}..{rule.high:g} {rule.unit}")
         attrs = record_attrs(node, stamp)
+        if apple_unit != rule.unit:
+            attrs = {**(attrs or {}), "source_unit": apple_unit}
         end_at = stamp.end_at if stamp.end_at != stamp.start_at else None
         if metric == "heart_rate":
             # The shape of the app's heart-rate points: Min/Avg/Max, no qty.
