@@ -15,6 +15,7 @@ from health_export.auth.commands import bootstrap, keys_app, users_app
 from health_export.cli_database import exit_on_database_failure
 from health_export.cli_settings import command_settings
 from health_export.core.config import Settings
+from health_export.imports.apple_health.command import import_app
 
 # After SIGTERM, /ready and new ingests answer 503 this long while the listener stays open,
 # so a load balancer or proxy stops sending before connections close (part of the grace).
@@ -185,6 +186,7 @@ def replay(
 
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
+app.add_typer(import_app, name="import")
 app.command("bootstrap")(bootstrap)
 
 

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     rate_limit_key_prefix: str = "health-export:ratelimit:"
     session_ttl_seconds: int = Field(default=8 * 3600, ge=60, le=30 * 86400)
     raw_retention_days: int = Field(default=0, ge=0)
+    # Caps of an Apple Health archive import: inflated bytes and XML elements (zip bombs).
+    import_max_inflated_bytes: int = Field(default=16 * 1024 * MIB, ge=1024 * 1024)
+    import_max_elements: int = Field(default=500_000_000, ge=1000)
     metrics_token: str | None = None
 
     # Addresses (IPs or CIDRs, comma-separated, or *) of reverse proxies whose

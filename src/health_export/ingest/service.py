@@ -84,7 +84,7 @@ def parse_body(data: Body, into: NormalisedPayload | None = None) -> NormalisedP
     Into a payload a writer drains as it goes (a large body), the parse waits while a
     table has more than PENDING_ROWS_MAX rows waiting to be taken.
     """
-    pace = None if into is None else partial(_wait_for_room, into)
+    pace = None if into is None else partial(wait_for_room, into)
     with gc_paused(len(data)):
         try:
             document = decode_document(data, pace)
@@ -99,7 +99,8 @@ def parse_body(data: Body, into: NormalisedPayload | None = None) -> NormalisedP
             raise RejectedPayload(Unprocessable(str(exc)[:300])) from None
 
 
-def _wait_for_room(payload: NormalisedPayload) -> None:
+def wait_for_room(payload: NormalisedPayload) -> None:
+    """In a parse thread: wait while the writer has too many of its rows to drain."""
     # In the parse thread: sleeping releases the GIL for the writer that drains. Per
     # table, since the writer takes a table's rows once it has DRAIN_MIN_ROWS of them
     # (fewer than PENDING_ROWS_MAX): rows spread over tables never block the parse.

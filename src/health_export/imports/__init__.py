@@ -1,0 +1,1 @@
+"""Imports of whole archives made by other tools (Apple Health's export.zip)."""

@@ -1,0 +1,217 @@
+"""Import one export archive for one user, through the ingest writer.
+
+export.xml is parsed in a thread into a :class:`NormalisedPayload` while the writer's
+feeder COPYs each batch of parsed rows into staging and the import transaction upserts
+the batch before it (``ingest/writer.py``): parse and write overlap, memory holds a few
+batches, and the natural keys and "latest wins" rules are those of the HAE feed. The
+whole archive is one transaction under the user's ingest lock: a refusal part-way (a
+corrupt member, malformed XML, a cap) stores nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from health_export.imports.apple_health.archive import ExportArchive, ImportLimits
+from health_export.imports.apple_health.clock import ExportClock
+from health_export.imports.apple_health.ecg import EcgRejected, add_ecg
+from health_export.imports.apple_health.records import ImportCounts, RecordMapper
+from health_export.imports.apple_health.workouts import WorkoutMapper
+from health_export.imports.apple_health.xml_stream import Node, StreamStats, stream_elements
+from health_export.ingest.records import NormalisedPayload
+from health_export.ingest.service import wait_for_room
+from health_export.ingest.writer import PayloadWriter, WriteResult, feed_from_thread
+
+# Top-level elements with no place in health-export, and why.
+_NOT_STORED = {
+    "Me": "personal characteristics (date of birth, sex...): not stored",
+    "ClinicalRecord": "clinical record (FHIR): no equivalent in the app's feed",
+    "Audiogram": "audiogram: no equivalent in the app's feed",
+    "VisionPrescription": "vision prescription: no equivalent in the app's feed",
+    "ActivitySummary": "ActivitySummary (daily rings): not stored yet",
+}
+_IGNORED = frozenset({"ExportDate"})
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProgress:
+    """How far the parse is: inflated bytes of export.xml read, and records."""
+
+    bytes_read: int
+    bytes_total: int
+    records: int
+
+
+ProgressCallback = Callable[[ImportProgress], None]
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What one import stored, skipped and rejected."""
+
+    records: int
+    inserted: int
+    updated: int
+    unchanged: int
+    skipped: dict[str, int]
+    rejected: dict[str, int]
+    workouts: int
+    routes: int
+    ecg: int
+    seconds: float
+    control_characters_removed: int = 0
+    by_table: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready data."""
+        return {
+            "records": self.records,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "rejected": self.rejected,
+            "workouts": self.workouts,
+            "routes": self.routes,
+            "ecg": self.ecg,
+            "seconds": round(self.seconds, 3),
+            "control_characters_removed": self.control_characters_removed,
+            "by_table": self.by_table,
+        }
+
+
+def parse_archive(
+    archive: ExportArchive,
+    payload: NormalisedPayload,
+    clock: ExportClock,
+    counts: ImportCounts,
+    on_progress: ProgressCallback | None = None,
+) -> StreamStats:
+    """Every element of export.xml, then every ECG file, into ``payload`` (in a thread)."""
+    records = RecordMapper(payload, clock, counts)
+    workouts = WorkoutMapper(payload, clock, counts, archive.route_file)
+    handlers: dict[str, Callable[[Node], None]] = {
+        "Record": records.add_record,
+        "Correlation": records.add_correlation,
+        "Workout": workouts.add_workout,
+    }
+
+    def on_element(node: Node) -> None:
+        handler = handlers.get(node.tag)
+        if handler is not None:
+            handler(node)
+        elif node.tag not in _IGNORED:
+            if node.tag == "ActivitySummary":
+                counts.activity_summaries += 1
+            reason = _NOT_STORED.get(node.tag, f"<{node.tag}>: unknown element")
+            counts.skipped[reason] += 1
+
+    def on_chunk(stats: StreamStats) -> None:
+        wait_for_room(payload)  # the writer drains while this waits
+        if on_progress is not None:
+            on_progress(ImportProgress(stats.bytes_read, archive.xml_size, counts.records))
+
+    stream = archive.open_xml()
+    try:
+        stats = stream_elements(
+            stream, on_element, max_elements=archive.limits.max_elements, on_chunk=on_chunk
+        )
+    finally:
+        stream.close()
+    records.finish()
+    for name, data in archive.ecg_files():
+        try:
+            add_ecg(payload, clock, data)
+            counts.ecg += 1
+        except EcgRejected as exc:
+            counts.rejected[f"ECG file {name}: {exc}"] += 1
+    return stats
+
+
+async def import_apple_health(
+    engine: AsyncEngine,
+    user_id: int,
+    path: Path,
+    zone: ZoneInfo,
+    *,
+    limits: ImportLimits | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> ImportSummary:
+    """Import ``path`` (export.zip or export.xml) for ``user_id``; local days in ``zone``
+    where a row has no ``HKTimeZone``. Raises ArchiveRefused/ArchiveTooLarge, storing
+    nothing, when the archive cannot be imported whole."""
+    started = time.monotonic()
+    archive = await asyncio.to_thread(ExportArchive, path, limits or ImportLimits())
+    payload = NormalisedPayload()
+    counts = ImportCounts()
+    parsing = asyncio.ensure_future(
+        asyncio.to_thread(parse_archive, archive, payload, ExportClock(zone), counts, on_progress)
+    )
+    try:
+        written = await _write(engine, user_id, payload, parsing)
+        stats = parsing.result()
+    finally:
+        payload.abandon()  # a parse still waiting for room stops
+        with contextlib.suppress(Exception):
+            await parsing  # its error, if any, was raised by the write
+        archive.close()
+    return _summary(counts, payload, written, stats, time.monotonic() - started)
+
+
+async def _write(
+    engine: AsyncEngine,
+    user_id: int,
+    payload: NormalisedPayload,
+    parsing: asyncio.Future[StreamStats],
+) -> WriteResult:
+    async def claim() -> int:
+        return user_id
+
+    async with engine.connect() as conn:
+        writer = PayloadWriter(engine, conn)
+        committed = False
+        try:
+            async with conn.begin():
+                await writer.start()
+                await writer.stage_while_parsing(feed_from_thread(engine, payload, parsing), claim)
+                result = await writer.finish(user_id, payload)
+            committed = True
+        finally:
+            await writer.close(committed=committed)
+    return result
+
+
+def _summary(
+    counts: ImportCounts,
+    payload: NormalisedPayload,
+    written: WriteResult,
+    stats: StreamStats,
+    seconds: float,
+) -> ImportSummary:
+    rejected = Counter(counts.rejected)
+    # Route points the shared route builder refused carry a path; count them by reason.
+    rejected.update(f"route point: {error.reason}" for error in payload.errors)
+    return ImportSummary(
+        records=counts.records,
+        inserted=written.total("inserted"),
+        updated=written.total("updated"),
+        unchanged=written.total("unchanged"),
+        skipped=dict(sorted(counts.skipped.items())),
+        rejected=dict(sorted(rejected.items())),
+        workouts=counts.workouts,
+        routes=counts.routes,
+        ecg=counts.ecg,
+        seconds=seconds,
+        control_characters_removed=stats.control_characters_removed,
+        by_table={table: c.as_dict() for table, c in sorted(written.by_table.items())},
+    )
