@@ -99,7 +99,12 @@ async def test_refusals_are_one_line_naming_what_to_change(
     for expected, args in cases.items():
         done = await _run(settings, tmp_path, *args)
         assert done.returncode != 0, expected
-        lines = done.stderr.strip().splitlines()
+        # Every command first says which database it uses; the refusal is one line after it.
+        lines = [
+            line
+            for line in done.stderr.strip().splitlines()
+            if not line.startswith("health-export: using database")
+        ]
         assert len(lines) == 1, done.stderr
         assert expected in lines[0]
     assert await count_rows(app, "metric_samples", user.user_id) == 0
