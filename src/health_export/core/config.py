@@ -53,6 +53,22 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = Field(default=8 * 3600, ge=60, le=30 * 86400)
     raw_retention_days: int = Field(default=0, ge=0)
     metrics_token: str | None = None
+    # The server's address as the phone sees it (e.g. https://health.example.org), for
+    # `setup-app` and the first-run banner; by default derived from HOST and PORT.
+    public_url: str | None = None
+
+    # Alerts (docs/sync.md): checked by the background worker every ALERT_CHECK_SECONDS.
+    alert_check_seconds: float = Field(default=60.0, gt=0, le=86400)
+    alert_silence_factor: float = Field(default=3.0, ge=1, le=1000)
+    alert_silence_seconds: float | None = Field(default=None, gt=0)
+    alert_failure_count: int = Field(default=3, ge=1, le=1000)
+    alert_gap_days: int = Field(default=14, ge=1, le=365)
+    alert_webhook_url: str | None = None
+    alert_ntfy_url: str | None = None
+    alert_ntfy_token: str | None = None
+    alert_retry_base_seconds: float = Field(default=5.0, gt=0, le=3600)
+    alert_max_attempts: int = Field(default=6, ge=1, le=50)
+    alert_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
     @field_validator("database_url")
     @classmethod
@@ -61,10 +77,26 @@ class Settings(BaseSettings):
             raise ValueError("must be a postgresql:// URL")
         return value
 
-    @field_validator("redis_url", "metrics_token", mode="before")
+    @field_validator(
+        "redis_url",
+        "metrics_token",
+        "public_url",
+        "alert_silence_seconds",
+        "alert_webhook_url",
+        "alert_ntfy_url",
+        "alert_ntfy_token",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("public_url", "alert_webhook_url", "alert_ntfy_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
