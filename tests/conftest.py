@@ -58,6 +58,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "ingest_parser_process": False,
         # Rate-limit counters of this test process alone (the Redis DB is shared).
         "rate_limit_key_prefix": f"health-export-test:{os.getpid()}:",
+        # The alert check runs once at start-up only; the alert tests build apps that
+        # check often (incidents are shared by every app on a database).
+        "alert_check_seconds": 86400.0,
     }
     values.update(overrides)
     return load_settings(**values)
