@@ -19,6 +19,8 @@ from health_export.auth.schemas import KeyOut
 from health_export.core.config import ConfigError, Settings, load_settings
 from health_export.core.db import create_engine, create_sessionmaker
 from health_export.core.errors import AppError
+from health_export.sync.address import ingest_address
+from health_export.sync.app_settings import settings_text
 
 T = TypeVar("T")
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
@@ -187,19 +189,19 @@ def bootstrap() -> None:
     new = run_in_transaction(service.bootstrap)
     if new is None:
         return
-    settings = _settings()
-    typer.echo(_bootstrap_text(settings, new.value))
+    typer.echo(_bootstrap_text(_settings(), new.value))
 
 
 def _bootstrap_text(settings: Settings, value: str) -> str:
-    url = f"http://{settings.host}:{settings.port}/api/v1/ingest"
     lines = [
         "First run: created the admin user 'admin' and a key for Health Auto Export.",
-        "This key is shown once. In the app, add a REST API automation with:",
-        f"  URL:     {url}",
-        f"  Header:  Authorization: Bearer {value}",
-        "  Format:  JSON",
+        "This key is shown once (`health-export setup-app --user admin` makes a new one",
+        "with a link and QR code per data type).",
+        settings_text(ingest_address(settings), value),
     ]
-    if settings.host in ("0.0.0.0", "::"):  # noqa: S104 - recognising, not binding
-        lines.append("  (replace the host with this machine's address as the phone sees it)")
     return "\n".join(lines)
+
+
+def load_cli_settings() -> Settings:
+    """The settings a CLI command runs with (a one-line error and exit 2 when invalid)."""
+    return _settings()
