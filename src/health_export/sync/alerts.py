@@ -140,15 +140,13 @@ async def _check_gaps(
     _, facts = await automation_facts(conn, user_id, now)
     metrics = await metric_freshness(conn, user_id, list(facts.values()), GAP_WINDOW_DAYS)
     recent_from = (now - timedelta(days=settings.alert_gap_days)).date()
-    current: set[str] = set()
+    present: set[str] = set()
     for metric in metrics:
         for gap in metric["gaps"]:
-            if gap["end"] < recent_from:
-                continue  # old holes are listed in /api/v1/sync, not announced
-            subject = f"{metric['name']}|{gap['start']}"
-            current.add(subject)
-            await open_incident(conn, settings, _gap_opening(user_id, metric, gap, facts))
-    for subject in await open_subjects(conn, user_id, "gap") - current:
+            present.add(f"{metric['name']}|{gap['start']}")
+            if gap["end"] >= recent_from:  # old holes are listed in /api/v1/sync only
+                await open_incident(conn, settings, _gap_opening(user_id, metric, gap, facts))
+    for subject in await open_subjects(conn, user_id, "gap") - present:
         await resolve_incident(conn, settings, user_id, "gap", subject, "the days were filled")
 
 

@@ -13,6 +13,9 @@ FAILED_OUTCOMES = ("rejected", "failed", "refused")
 # splits one export into many POSTs within seconds), so they never count as its cadence.
 SAME_RUN_S = 120.0
 HISTORY_DAYS = 30
+# What an automation carries is read from this many days of its requests (a year of
+# hourly runs would otherwise be 9k rows to unfold per metric).
+CARRIED_DAYS = 90
 
 
 def _latest(column: str) -> str:
@@ -42,7 +45,8 @@ async def automation_summaries(conn: AsyncConnection, user_id: int) -> list[dict
 
 
 async def carried(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
-    """Per automation, each table, metric and workout feature it sent: total and last sent."""
+    """Per automation, each table, metric and workout feature it sent in the last
+    CARRIED_DAYS: total, last sent, on how many days."""
     result = await conn.execute(
         text(
             """
@@ -59,10 +63,11 @@ async def carried(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
                   FROM jsonb_each_text(coalesce(r.features, '{}'))
             ) e
             WHERE r.user_id = :user_id AND r.outcome = 'processed'
+              AND r.received_at > now() - make_interval(days => :days)
             GROUP BY r.automation_key, e.kind, e.name
             """
         ),
-        {"user_id": user_id},
+        {"user_id": user_id, "days": CARRIED_DAYS},
     )
     return [dict(row) for row in result.mappings()]
 
