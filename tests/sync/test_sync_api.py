@@ -230,3 +230,38 @@ def _hr_points(days: list[date]) -> list[dict[str, Any]]:
         {"date": p["date"], "Min": 50, "Avg": 60, "Max": 70, "source": p["source"]}
         for p in daily_points(days, per_day=4)
     ]
+
+
+async def test_a_gap_on_days_of_refused_requests_names_the_refusal(
+    app: Any, client: httpx.AsyncClient, ingest_key: TestKey
+) -> None:
+    days = days_back(10)
+    hole = days[6]
+    headers = automation_headers("Nightly")
+    body = metric_body("step_count", "count", daily_points([d for d in days if d != hole]))
+    assert (await post(client, ingest_key, body, headers)).status_code == 200
+    csv = {**ingest_key.headers, **headers, "Content-Type": "text/csv"}
+    assert (await client.post("/api/v1/ingest", content=b"a,b", headers=csv)).status_code == 415
+    # Both requests happened on the day of the hole.
+    await age_requests(app, ingest_key.user_id, timedelta(days=(days[-1] - hole).days + 1))
+    [gap] = metric_named(await sync_view(client, ingest_key), "step_count")["gaps"]
+    assert gap["start"] == str(hole)
+    assert gap["cause"] == (
+        "1 request(s) of 'Nightly' failed then (415): set the automation's Export Format to JSON"
+    )
+
+
+async def test_a_gap_while_the_automation_sent_nothing_says_so(
+    app: Any, client: httpx.AsyncClient, ingest_key: TestKey
+) -> None:
+    days = days_back(12)
+    hole = days[8:10]
+    headers = automation_headers("Hourly")
+    early = metric_body("step_count", "count", daily_points(days[:8]))
+    assert (await post(client, ingest_key, early, headers)).status_code == 200
+    await age_requests(app, ingest_key.user_id, timedelta(days=5))
+    late = metric_body("step_count", "count", daily_points(days[10:]))
+    assert (await post(client, ingest_key, late, headers)).status_code == 200
+    [gap] = metric_named(await sync_view(client, ingest_key), "step_count")["gaps"]
+    assert (gap["start"], gap["end"]) == (str(hole[0]), str(hole[1]))
+    assert gap["cause"].startswith(f"no request of 'Hourly' arrived from {hole[0]} to")
