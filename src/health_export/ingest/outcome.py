@@ -12,21 +12,17 @@ from health_export.sync.recorder import record_processed, record_unusable
 
 
 async def finish_processed(
-    conn: AsyncConnection, ingestion_id: uuid.UUID, result: dict[str, Any], seen: dict[str, int]
+    conn: AsyncConnection, row: dict[str, Any], result: dict[str, Any], seen: dict[str, int]
 ) -> None:
     """Processed: the answer stored, and the request counted for its automation."""
-    await repository.mark_finished(
-        conn, ingestion_id, status="processed", result=result, error=None
-    )
-    await record_processed(conn, ingestion_id, result, seen)
+    await repository.mark_finished(conn, row["id"], status="processed", result=result, error=None)
+    await record_processed(conn, row, result, seen)
 
 
-async def finish_rejected(
-    conn: AsyncConnection, ingestion_id: uuid.UUID, error: str | None
-) -> None:
+async def finish_rejected(conn: AsyncConnection, row: dict[str, Any], error: str | None) -> None:
     """Nothing in the body was usable (no envelope, not JSON)."""
-    await repository.mark_finished(conn, ingestion_id, status="rejected", result=None, error=error)
-    await record_unusable(conn, ingestion_id, "rejected", error)
+    await repository.mark_finished(conn, row["id"], status="rejected", result=None, error=error)
+    await record_unusable(conn, row["id"], "rejected", error, row["received_at"])
 
 
 async def finish_failed(conn: AsyncConnection, ingestion_id: uuid.UUID, error: str) -> None:

@@ -325,10 +325,10 @@ async def process_locked(
     try:
         payload, written = await _write(engine, conn, row, body, staged)
     except RejectedPayload as rejected:
-        await finish_rejected(conn, row["id"], rejected.error.detail)
+        await finish_rejected(conn, row, rejected.error.detail)
         raise
     result = build_result(row["id"], payload, written)
-    await finish_processed(conn, row["id"], result, payload.seen)
+    await finish_processed(conn, row, result, payload.seen)
     return result
 
 
