@@ -265,3 +265,16 @@ async def test_a_gap_while_the_automation_sent_nothing_says_so(
     [gap] = metric_named(await sync_view(client, ingest_key), "step_count")["gaps"]
     assert (gap["start"], gap["end"]) == (str(hole[0]), str(hole[1]))
     assert gap["cause"].startswith(f"no request of 'Hourly' arrived from {hole[0]} to")
+
+
+async def test_a_stored_body_without_an_envelope_counts_as_a_failure(
+    client: httpx.AsyncClient, ingest_key: TestKey
+) -> None:
+    headers = automation_headers("Odd")
+    answer = await post(client, ingest_key, b'{"metrics": []}', headers)
+    assert answer.status_code == 422
+    found = automation_named(await sync_view(client, ingest_key), "Odd")
+    assert (found["requests"], found["failures"], found["points"]) == (1, 1, 0)
+    [advice] = found["advice"]
+    assert advice["rule"] == "requests_refused_422"
+    assert "export as JSON, not CSV" in advice["message"]
