@@ -4,7 +4,7 @@ incident once between them."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +13,20 @@ import pytest
 
 from tests.fixtures.auth import create_user_with_key
 from tests.fixtures.receiver import Receiver
-from tests.fixtures.sync import automation_headers, daily_points, days_back, metric_body
+from tests.fixtures.sync import (
+    alerts_settled,
+    automation_headers,
+    daily_points,
+    days_back,
+    metric_body,
+)
 from tests.reliability.server import ServerProcess, server_env
 
 
 @pytest.fixture
-def served(database_url: str, receiver: Receiver, tmp_path: Path) -> Iterator[ServerProcess]:
+async def served(
+    database_url: str, receiver: Receiver, tmp_path: Path
+) -> AsyncIterator[ServerProcess]:
     """`health-export serve` with two workers, checking for incidents every 0.2 s."""
     env = server_env(
         database_url,
@@ -30,16 +38,18 @@ def served(database_url: str, receiver: Receiver, tmp_path: Path) -> Iterator[Se
         ingest_parser_process="false",
     )
     server = ServerProcess(env, tmp_path / "server.log", tmp_path)
-    server.start()
     try:
+        # In a thread: the receiver, on this event loop, answers the workers meanwhile.
+        await asyncio.to_thread(server.start, 90)
         yield server
     finally:
-        server.stop()
+        await asyncio.to_thread(server.stop)
 
 
 async def test_two_workers_announce_a_silence_once_and_its_recovery_once(
     app: Any, served: ServerProcess, receiver: Receiver
 ) -> None:
+    await alerts_settled(app, 0.2)  # what the database held before is announced first
     key = await create_user_with_key(app)
     headers = {**key.headers, **automation_headers("Served"), "Content-Type": "application/json"}
     async with httpx.AsyncClient(base_url=served.url, timeout=30) as client:

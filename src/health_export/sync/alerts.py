@@ -21,7 +21,7 @@ from health_export.sync.advice import advise, fix_for_status
 from health_export.sync.cadence import cadence_of, silence_threshold_s
 from health_export.sync.freshness import metric_freshness
 from health_export.sync.gaps import GAP_WINDOW_DAYS
-from health_export.sync.incidents import open_incident, open_subjects, resolve_incident
+from health_export.sync.incidents import all_open, open_incident, open_subjects, resolve_incident
 from health_export.sync.service import automation_facts
 
 # pg_try_advisory_xact_lock key of the check ("sync" in ASCII).
@@ -66,6 +66,7 @@ async def _check_silence(
     run: dict[str, Any],
     cadence: tuple[float, int] | None,
     now: datetime,
+    is_open: bool,
 ) -> None:
     cadence_s = cadence_of(cadence)
     threshold = silence_threshold_s(settings, cadence_s)
@@ -74,10 +75,12 @@ async def _check_silence(
     silent_s = (now - run["last_seen"]).total_seconds()
     user, subject = int(run["user_id"]), str(run["automation_key"])
     if silent_s <= threshold:
-        await resolve_incident(
-            conn, settings, user, "silent", subject, f"a request arrived at {run['last_seen']}"
-        )
+        if is_open:
+            note = f"a request arrived at {run['last_seen']}"
+            await resolve_incident(conn, settings, user, "silent", subject, note)
         return
+    if is_open:
+        return  # announced already
     usual = f" (it usually runs every {_duration(cadence_s)})" if cadence_s else ""
     await open_incident(
         conn,
@@ -103,15 +106,18 @@ async def _check_silence(
     )
 
 
-async def _check_failing(conn: AsyncConnection, settings: Settings, run: dict[str, Any]) -> None:
+async def _check_failing(
+    conn: AsyncConnection, settings: Settings, run: dict[str, Any], is_open: bool
+) -> None:
     outcomes: list[str] = list(run["outcomes"] or [])
     statuses: list[int | None] = list(run["statuses"] or [])
     user, subject = int(run["user_id"]), str(run["automation_key"])
     if outcomes and outcomes[0] not in _FAILED:
-        await resolve_incident(conn, settings, user, "failing", subject, "a request succeeded")
+        if is_open:
+            await resolve_incident(conn, settings, user, "failing", subject, "a request succeeded")
         return
     count = settings.alert_failure_count
-    if len(outcomes) < count or any(o not in _FAILED for o in outcomes[:count]):
+    if is_open or len(outcomes) < count or any(o not in _FAILED for o in outcomes[:count]):
         return
     status = statuses[0]
     why = status or "unusable body"
@@ -189,10 +195,15 @@ async def check_once(engine: AsyncEngine, settings: Settings, memory: CheckMemor
             return False
         runs = await repository.latest_runs(conn)
         cadences = await repository.cadences(conn)
+        # One query for what is open, so a steady state costs no statement per automation.
+        opened = await all_open(conn, ("silent", "failing"))
         for run in runs:
-            key = (int(run["user_id"]), str(run["automation_key"]))
-            await _check_silence(conn, settings, run, cadences.get(key), now)
-            await _check_failing(conn, settings, run)
+            user, subject = int(run["user_id"]), str(run["automation_key"])
+            silent_open = (user, "silent", subject) in opened
+            await _check_silence(
+                conn, settings, run, cadences.get((user, subject)), now, silent_open
+            )
+            await _check_failing(conn, settings, run, (user, "failing", subject) in opened)
         for user_id, newest in _users_with_new_data(runs, memory).items():
             await _check_gaps(conn, settings, user_id, now)
             memory.gaps_checked_at[user_id] = newest

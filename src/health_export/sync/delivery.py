@@ -63,7 +63,7 @@ def ntfy_message(row: dict[str, Any]) -> tuple[str, dict[str, str]]:
 
 
 class ChannelNotConfigured(Exception):  # noqa: N818 - reads as the reason recorded
-    """A delivery queued for a channel this process has no URL for."""
+    """A delivery queued for a channel that is no longer configured (given up at once)."""
 
 
 async def _send(client: httpx.AsyncClient, row: dict[str, Any], settings: Settings) -> int:
@@ -110,8 +110,12 @@ async def _attempt(
     status: int | None = None
     try:
         status = await _send(client, row, settings)
-    except (httpx.HTTPError, ChannelNotConfigured) as exc:
-        error = str(exc) if isinstance(exc, ChannelNotConfigured) else type(exc).__name__
+    except ChannelNotConfigured as exc:
+        # Every process shares one configuration: the channel was turned off since.
+        await incidents.mark_retry(conn, row["id"], status=None, error=str(exc), retry_in_s=None)
+        return
+    except httpx.HTTPError as exc:
+        error = type(exc).__name__
     else:
         if 200 <= status < 300:
             await incidents.mark_sent(conn, row["id"], status)

@@ -72,6 +72,18 @@ async def resolve_incident(
     return incident_id
 
 
+async def all_open(conn: AsyncConnection, kinds: tuple[str, ...]) -> set[tuple[int, str, str]]:
+    """(user, kind, subject) of every open incident of these kinds."""
+    result = await conn.execute(
+        text(
+            "SELECT user_id, kind, subject FROM sync_incidents "
+            "WHERE resolved_at IS NULL AND kind = ANY(:kinds)"
+        ),
+        {"kinds": list(kinds)},
+    )
+    return {(int(row.user_id), str(row.kind), str(row.subject)) for row in result}
+
+
 async def open_subjects(conn: AsyncConnection, user_id: int, kind: str) -> set[str]:
     """Subjects of the user's open incidents of one kind."""
     result = await conn.execute(
@@ -132,7 +144,7 @@ async def mark_retry(
         text(
             "UPDATE sync_alert_deliveries SET attempts = attempts + 1, last_status = :status, "
             "last_error = :error, status = CASE WHEN CAST(:retry AS float8) IS NULL "
-            "THEN 'failed' ELSE 'pending' END, next_attempt_at = now() + "
+            "THEN 'failed' ELSE 'pending' END, next_attempt_at = clock_timestamp() + "
             "make_interval(secs => coalesce(CAST(:retry AS float8), 0)) WHERE id = :id"
         ),
         {"id": delivery_id, "status": status, "error": error[:300], "retry": retry_in_s},
