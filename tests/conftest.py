@@ -57,6 +57,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "rate_limit_key_prefix": f"health-export-test:{os.getpid()}:",
         # The suite provokes thousands of failures; the audit budget has tests of its own.
         "auth_failure_audit_per_minute": 1_000_000,
+        # The alert check runs once at start-up only; the alert tests build apps that
+        # check often (incidents are shared by every app on a database).
+        "alert_check_seconds": 86400.0,
     }
     values.update(overrides)
     return load_settings(**values)

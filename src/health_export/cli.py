@@ -16,6 +16,7 @@ from health_export.cli_database import exit_on_database_failure
 from health_export.cli_settings import command_settings
 from health_export.core.config import Settings
 from health_export.imports.apple_health.command import import_app
+from health_export.sync.commands import setup_app
 
 # After SIGTERM, /ready and new ingests answer 503 this long while the listener stays open,
 # so a load balancer or proxy stops sending before connections close (part of the grace).
@@ -188,6 +189,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(import_app, name="import")
 app.command("bootstrap")(bootstrap)
+app.command("setup-app")(setup_app)
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from health_export.ingest.router import router as ingest_router
 from health_export.ops.metrics import RequestMetrics
 from health_export.ops.router import router as ops_router
 from health_export.samples.router import router as samples_router
+from health_export.sync.router import router as sync_router
 
 log = get_logger("health_export.app")
 
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_router, responses=_PROTECTED_RESPONSES)
     app.include_router(ingest_router, responses=_PROTECTED_RESPONSES)
     app.include_router(samples_router, responses=_PROTECTED_RESPONSES)
+    app.include_router(sync_router, responses=_PROTECTED_RESPONSES)
     mount_assistants(app)
     install_ingest_openapi(app)
     return app

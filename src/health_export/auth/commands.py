@@ -21,6 +21,8 @@ from health_export.cli_settings import command_settings
 from health_export.core.config import Settings
 from health_export.core.db import create_engine, create_sessionmaker
 from health_export.core.errors import AppError
+from health_export.sync.address import ingest_address
+from health_export.sync.app_settings import settings_text
 
 T = TypeVar("T")
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
@@ -190,14 +192,10 @@ def bootstrap() -> None:
 
 
 def _bootstrap_text(settings: Settings, value: str) -> str:
-    url = f"http://{settings.host}:{settings.port}/api/v1/ingest"
     lines = [
         "First run: created the admin user 'admin' and a key for Health Auto Export.",
-        "This key is shown once. In the app, add a REST API automation with:",
-        f"  URL:     {url}",
-        f"  Header:  Authorization: Bearer {value}",
-        "  Format:  JSON",
+        "This key is shown once (`health-export setup-app --user admin` makes a new one",
+        "with a link and QR code per data type).",
+        settings_text(ingest_address(settings), value),
     ]
-    if settings.host in ("0.0.0.0", "::"):  # noqa: S104 - recognising, not binding
-        lines.append("  (replace the host with this machine's address as the phone sees it)")
     return "\n".join(lines)

@@ -70,6 +70,22 @@ class Settings(BaseSettings):
     import_max_inflated_bytes: int = Field(default=16 * 1024 * MIB, ge=1024 * 1024)
     import_max_elements: int = Field(default=500_000_000, ge=1000)
     metrics_token: str | None = None
+    # The server's address as the phone sees it (e.g. https://health.example.org), for
+    # `setup-app` and the first-run banner; by default derived from HOST and PORT.
+    public_url: str | None = None
+
+    # Alerts (docs/sync.md): checked by the background worker every ALERT_CHECK_SECONDS.
+    alert_check_seconds: float = Field(default=60.0, gt=0, le=86400)
+    alert_silence_factor: float = Field(default=3.0, ge=1, le=1000)
+    alert_silence_seconds: float | None = Field(default=None, gt=0)
+    alert_failure_count: int = Field(default=3, ge=1, le=1000)
+    alert_gap_days: int = Field(default=14, ge=1, le=365)
+    alert_webhook_url: str | None = None
+    alert_ntfy_url: str | None = None
+    alert_ntfy_token: str | None = None
+    alert_retry_base_seconds: float = Field(default=5.0, gt=0, le=3600)
+    alert_max_attempts: int = Field(default=6, ge=1, le=50)
+    alert_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
     # Addresses (IPs or CIDRs, comma-separated, or *) of reverse proxies whose
     # X-Forwarded-For / X-Forwarded-Proto are believed. Empty: nobody's.
@@ -110,11 +126,23 @@ class Settings(BaseSettings):
         "rate_limit_ingest_requests",
         "rate_limit_read_requests",
         "rate_limit_admin_requests",
+        "public_url",
+        "alert_silence_seconds",
+        "alert_webhook_url",
+        "alert_ntfy_url",
+        "alert_ntfy_token",
         mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("public_url", "alert_webhook_url", "alert_ntfy_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from health_export.partitions import (
     next_month,
 )
 from health_export.samples.models import PARTITIONED_TABLES
+from health_export.sync.alert_worker import run_alerts
 
 MONTHS_AHEAD = 2
 HOUSEKEEPING_INTERVAL_S = 3600
@@ -87,6 +88,7 @@ async def start_ingest(state: Any) -> None:
     )
     state.ingest_worker = asyncio.create_task(run_worker(state), name="ingest-worker")
     state.housekeeping = asyncio.create_task(_run_housekeeping(state), name="housekeeping")
+    state.alerts = asyncio.create_task(run_alerts(state), name="sync-alerts")
 
 
 async def stop_ingest(state: Any, grace_s: float) -> None:
@@ -95,7 +97,7 @@ async def stop_ingest(state: Any, grace_s: float) -> None:
     Whatever is still running after that is cancelled: its raw body is stored and the
     worker of the next start (or of another replica) finishes it.
     """
-    for task in (state.ingest_worker, state.housekeeping):
+    for task in (state.ingest_worker, state.housekeeping, state.alerts):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

@@ -184,11 +184,13 @@ def _fill(
     more_errors: int,
     ignored: list[str],
     taken: dict[str, int],
+    seen: dict[str, int],
 ) -> None:
     payload.errors = [PointError(path, reason) for path, reason in errors]
     payload.more_errors = more_errors
     payload.ignored = ignored
     payload.taken = taken
+    payload.seen = seen
 
 
 def _main(conn: Connection, settings: Settings) -> None:
@@ -232,4 +234,4 @@ async def _one_body(engine: Any, conn: Connection, data: Body) -> tuple[Any, ...
         return ("failed", type(exc).__name__)
     errors = [(error.path, error.reason) for error in payload.errors[:ERRORS_SENT]]
     more = len(payload.errors) - len(errors)
-    return ("done", errors, more, payload.ignored, dict(payload.taken))
+    return ("done", errors, more, payload.ignored, dict(payload.taken), payload.seen)

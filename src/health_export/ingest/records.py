@@ -208,6 +208,10 @@ class NormalisedPayload:
     # Rejected points counted but not listed (a parser process sends the first ones only).
     more_errors: int = 0
     ignored: list[str] = field(default_factory=list)
+    # What the parser met, counted per metric or workout, never per point (read by
+    # sync/recorder.py): "metric:<name>" -> points, "field:<name>:<key>" -> 1 for each key
+    # of a metric's first point, "workouts:v1" / "workouts:v2" / "workouts:route" -> count.
+    seen: dict[str, int] = field(default_factory=dict)
     # Rows a writer has already taken out of ``rows`` while parsing went on, per table.
     taken: dict[str, int] = field(default_factory=dict)
     abandoned: bool = False
@@ -219,6 +223,10 @@ class NormalisedPayload:
     def reject(self, path: str, reason: str) -> None:
         """Record a rejected point (one error per rejected point)."""
         self.errors.append(PointError(path, reason))
+
+    def note(self, what: str, count: int = 1) -> None:
+        """Count something the parser met (see ``seen``)."""
+        self.seen[what] = self.seen.get(what, 0) + count
 
     def take(self, table: str, limit: int | None = None) -> list[tuple[Any, ...]]:
         """Remove and return the rows parsed so far, the first ``limit`` of them at most

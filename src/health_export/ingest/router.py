@@ -12,13 +12,14 @@ from health_export.auth.audit import origin_of, record_audit
 from health_export.auth.dependencies import AnyPrincipal, IngestPrincipal, rate_limit_headers_of
 from health_export.auth.principal import Scope
 from health_export.core.db import SessionDep
-from health_export.core.errors import NotFound, ServiceUnavailable
+from health_export.core.errors import AppError, NotFound, ServiceUnavailable
 from health_export.core.jsonresponse import ORJSONResponse
 from health_export.ingest import service
 from health_export.ingest.body import check_content_type, read_body
 from health_export.ingest.openapi import REQUEST_BODY_SCHEMA
 from health_export.ingest.schemas import IngestAccepted, IngestionStatus, IngestResult
 from health_export.ingest.status import ingestion_status
+from health_export.sync.recorder import Requester, record_refusal, record_request
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
@@ -95,17 +96,25 @@ async def ingest(request: Request, principal: IngestPrincipal) -> Response:
     state = request.app.state
     if state.shutting_down:
         raise ServiceUnavailable("the server is shutting down; retry shortly", retry_after_s=2)
-    check_content_type(request)
-    settings = state.settings
-    received = await read_body(
-        request,
-        max_wire_bytes=settings.max_payload_bytes,
-        max_decoded_bytes=settings.max_decompressed_bytes,
-    )
     automation = {
         name: request.headers[name][:200] for name in AUTOMATION_HEADERS if name in request.headers
     }
+    requester = Requester(principal.user_id, principal.key_id, automation)
+    settings = state.settings
+    try:
+        check_content_type(request)
+        received = await read_body(
+            request,
+            max_wire_bytes=settings.max_payload_bytes,
+            max_decoded_bytes=settings.max_decompressed_bytes,
+        )
+    except AppError as refused:
+        # The app's "Succeeded" hides these; the sync view shows them (and their fix).
+        await record_refusal(state.engine, requester, refused)
+        raise
     outcome = await service.ingest(state.ingest_runtime, principal, received, automation)
+    if outcome.body.get("duplicate_payload"):
+        await record_request(state.engine, requester, outcome="duplicate", http_status=200)
     state.metrics.count_ingest(outcome.body)
     headers = rate_limit_headers_of(request)
     if outcome.status_code == 202:

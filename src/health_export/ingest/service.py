@@ -23,6 +23,7 @@ from health_export.core.logging import get_logger
 from health_export.ingest import dedupe, repository
 from health_export.ingest.body import Body, ReceivedBody
 from health_export.ingest.gc_pause import gc_paused
+from health_export.ingest.outcome import finish_processed, finish_rejected
 from health_export.ingest.parsing.decode import decode_document
 from health_export.ingest.parsing.detect import parse_payload
 from health_export.ingest.parsing.errors import PayloadShapeError
@@ -323,13 +324,10 @@ async def process_locked(
     try:
         payload, written = await _write(engine, conn, row, body, staged)
     except RejectedPayload as rejected:
-        await repository.mark_finished(
-            conn, row["id"], status="rejected", result=None, error=rejected.error.detail
-        )
+        await finish_rejected(conn, row, rejected.error.detail)
         raise
     result = build_result(row["id"], payload, written)
-    await repository.mark_finished(conn, row["id"], status="processed", result=result, error=None)
-    await dedupe.become_latest(conn, row["user_id"], row["id"], row["received_at"])
+    await finish_processed(conn, row, result, payload.seen)
     return result
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from health_export.core.logging import get_logger
 from health_export.ingest import repository
+from health_export.ingest.outcome import finish_failed
 from health_export.ingest.service import RejectedPayload, process_locked
 
 # A request holds its ingestion's row lock from a few ms after storing it, so a row
@@ -49,12 +50,8 @@ async def _count_failure(engine: AsyncEngine, ingestion_id: Any, exc: Exception)
         attempts = await repository.count_attempt(conn, ingestion_id)
         if attempts >= MAX_ATTEMPTS:
             # Kept for `health-export replay` after a fix; never retried forever.
-            await repository.mark_finished(
-                conn,
-                ingestion_id,
-                status="failed",
-                result=None,
-                error=f"{type(exc).__name__} after {attempts} attempts",
+            await finish_failed(
+                conn, ingestion_id, f"{type(exc).__name__} after {attempts} attempts"
             )
 
 

@@ -14,6 +14,7 @@ from prometheus_client import (
 from prometheus_client import multiprocess as prometheus_multiprocess
 
 from health_export.core.request_metrics import HttpRequestMetrics
+from health_export.sync.drift import DRIFT_REGISTRY
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -79,4 +80,4 @@ class RequestMetrics:
             registry = CollectorRegistry()
             prometheus_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return generate_latest(registry), CONTENT_TYPE_LATEST
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        return generate_latest(self.registry) + generate_latest(DRIFT_REGISTRY), CONTENT_TYPE_LATEST

@@ -80,6 +80,15 @@ class LazyPoints(list):  # type: ignore[type-arg]
             yield from decoded
 
 
+def first_point(points: list[Any]) -> Any:
+    """A metric's first point, decoded alone (None when it has none)."""
+    if not points:
+        return None
+    if isinstance(points, LazyPoints):
+        return _decode_point(list.__getitem__(points, 0))
+    return points[0]
+
+
 def _decode_point(raw: msgspec.Raw) -> Any:
     try:
         return _loads(memoryview(raw))

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from health_export.ingest.parsing.dates import parse_date
-from health_export.ingest.parsing.decode import LazyPoints, not_an_object_reason
+from health_export.ingest.parsing.decode import LazyPoints, first_point, not_an_object_reason
 from health_export.ingest.parsing.errors import PayloadShapeError
 from health_export.ingest.parsing.fields import FieldRejected, ItemReader, is_number
 from health_export.ingest.parsing.hae_workouts import parse_hae_workouts
@@ -71,10 +71,21 @@ def parse_hae_metrics(payload: NormalisedPayload, metrics: list[Any], path: str)
             payload.reject(rejection.path_in(item_path), rejection.reason)
             continue
         payload.ignored.extend(f"{item_path}.{key}" for key in item if key not in _METRIC_FIELDS)
+        _note_metric(payload, name, points)
         _parse_metric(payload, name, units, points, f"{item_path}.data")
         if isinstance(points, LazyPoints):
             # Parsed: a large body's raw points (~56 bytes each) need not wait for the rest.
             points.clear()
+
+
+def _note_metric(payload: NormalisedPayload, name: str, points: list[Any]) -> None:
+    # Per metric, not per point: its size and the keys of its first point, which is
+    # enough to see a field the app starts sending (the schema drift sentinel).
+    payload.note(f"metric:{name}", len(points))
+    first = first_point(points)
+    if isinstance(first, dict):
+        for key in first:
+            payload.seen[f"field:{name}:{key}"] = 1
 
 
 def _metric_header(item: object) -> tuple[str, str, list[Any]]:

@@ -90,6 +90,10 @@ def _parse_workout(payload: NormalisedPayload, item: dict[str, Any], path: str) 
     is_indoor = reader.boolean("isIndoor")
     metadata = reader.raw("metadata")
     workout = workout_id(app_id, name, start_at)
+    # v2 workouts carry the app's id (docs/hae-format.md §5); read by the sync advice.
+    payload.note("workouts:v2" if app_id else "workouts:v1")
+    if item.get("route"):
+        payload.note("workouts:route")
     summaries, typed = _summaries(item)
     payload.add(
         "workouts",

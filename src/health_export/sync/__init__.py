@@ -1,0 +1,1 @@
+"""Knowing when data stops arriving: automations, freshness, gaps, advice, alerts, set-up."""
