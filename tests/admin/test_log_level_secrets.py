@@ -44,7 +44,7 @@ async def _touch_secrets(app: Any, http: httpx.AsyncClient, admin: TestKey) -> T
     )
     assert created.status_code == 201, created.text
     fresh = await create_user_with_key(app)
-    assert (await http.get("/api/v1/auth/keys", headers=fresh.headers)).status_code == 200
+    assert (await http.get("/api/v1/auth/rate-limit", headers=fresh.headers)).status_code == 200
     return fresh
 
 

@@ -79,7 +79,7 @@ def calls_of(history: History) -> dict[str, list[Call]]:
     """How each read route is walked (several calls where the answer has several shapes)."""
     first_workout, *_ = history.workout_ids
     return {
-        f"{API}/auth/keys": [Call(f"{API}/auth/keys")],
+        f"{API}/auth/keys": [Call(f"{API}/auth/keys", as_admin=True)],
         f"{API}/auth/rate-limit": [Call(f"{API}/auth/rate-limit", filled="backend")],
         f"{API}/ingestions/{{ingestion_id}}": [
             Call(f"{API}/ingestions/{history.ingestion_id}", filled="result")
@@ -113,6 +113,10 @@ def calls_of(history: History) -> dict[str, list[Call]]:
             Call(f"{API}/activity/daily", {"tz": "Europe/Paris"}, filled="days"),
         ],
         f"{API}/sleep": [Call(f"{API}/sleep", filled="nights")],
+        f"{API}/sync": [
+            Call(f"{API}/sync", filled="automations"),
+            Call(f"{API}/sync", {"days": "730"}, filled="metrics"),
+        ],
         f"{API}/workouts": [Call(f"{API}/workouts", filled="workouts")],
         f"{API}/workouts/{{workout_id}}": [
             Call(f"{API}/workouts/{wid}", filled="series") for wid in history.workout_ids
