@@ -29,6 +29,7 @@ run: install ## start the server on HOST:PORT (from the environment or .env)
 	@.venv/bin/health-export bootstrap
 	@exec .venv/bin/health-export serve
 
+test: export SETUP_BROWSER := 1
 test: install ## run the whole test suite against real PostgreSQL/PostGIS and Redis
 	@.venv/bin/pytest -n 2 --dist loadfile -m "not faults and not reliability_long" $(PYTEST_ARGS)
 	@# Fault and reliability tests start their own PostgreSQL and Redis (never the shared
