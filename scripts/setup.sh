@@ -62,6 +62,19 @@ ensure_postgis() {
   exit 1
 }
 
+# Only for the tests (`make test` sets SETUP_BROWSER=1): `make run` never installs a browser.
+ensure_chromium() {
+  [ "${SETUP_BROWSER:-}" = "1" ] || return 0
+  command -v chromium >/dev/null && return
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    say "installing chromium (the dashboard's browser tests drive it)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    command -v chromium >/dev/null && return
+  fi
+  say "Chromium is not installed, so the browser tests will skip (as root: apt-get install -y chromium)"
+}
+
 ensure_database() {
   local name="$1"
   if [ "$(psql "$admin_url" -tAc "SELECT 1 FROM pg_database WHERE datname = '${name}'")" != "1" ]; then
@@ -73,6 +86,7 @@ ensure_database() {
 ensure_postgres_running
 ensure_redis_running
 ensure_postgis
+ensure_chromium
 ensure_database "$db_name"
 .venv/bin/health-export migrate >/dev/null
 say "ready (database ${db_name} at the latest schema)"

@@ -11,8 +11,8 @@ from health_export.core.db import SessionDep
 from health_export.samples import records, sleep, workouts
 from health_export.samples.access import TargetUser
 from health_export.samples.geo import GPX_MEDIA_TYPE, download_name, route_feature, route_gpx
-from health_export.samples.params import parse_bbox, parse_range
-from health_export.samples.queries import EndQuery, LimitQuery, StartQuery
+from health_export.samples.params import parse_bbox, parse_range, parse_zone
+from health_export.samples.queries import EndQuery, LimitQuery, StartQuery, TzQuery
 from health_export.samples.responses import health_response, json_response
 from health_export.samples.schemas_record_types import (
     CycleTrackingList,
@@ -65,10 +65,12 @@ async def list_workouts(
         Query(description="minLon,minLat,maxLon,maxLat: only workouts whose route meets it"),
     ] = None,
     limit: LimitQuery = 1000,
+    tz: TzQuery = None,
 ) -> Response:
     """Workouts in time order; ``bbox`` is answered by PostGIS on the route geometry."""
+    span = parse_range(start, end, parse_zone(tz))  # a bare date: midnight in tz=, else UTC
     answer = await workouts.list_workouts(
-        session, user_id, parse_range(start, end), kind=type, bbox=parse_bbox(bbox), limit=limit
+        session, user_id, span, kind=type, bbox=parse_bbox(bbox), limit=limit
     )
     return await json_response(request, answer)
 

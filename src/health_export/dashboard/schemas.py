@@ -1,0 +1,111 @@
+"""Response models of the dashboard's read endpoints (OpenAPI; bodies are built as dicts)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from health_export.samples.schemas import example
+
+
+class DayValue(BaseModel):
+    """One local day's value."""
+
+    date: date
+    value: float
+
+
+class TypicalRange(BaseModel):
+    """The middle half of the daily values (25th to 75th percentile)."""
+
+    low: float
+    high: float
+
+
+class OverviewCard(BaseModel):
+    """One key number over the range."""
+
+    key: str = Field(
+        description="steps, active_energy, exercise, stand, resting_hr, hrv, sleep or weight"
+    )
+    label: str
+    unit: str
+    hae_name: str = Field(description="The data type to add to an app automation for this card")
+    latest: DayValue | None = Field(description="The last day (night, for sleep) with a value")
+    mean: float | None = Field(description="Mean of the daily values in the range")
+    previous_mean: float | None = Field(
+        description="Mean of the daily values in the period of the same length just before; "
+        "null when the range is open"
+    )
+    change: float | None = Field(description="mean - previous_mean")
+    change_pct: float | None = Field(description="change as a percentage of previous_mean")
+    typical: TypicalRange | None = Field(
+        description="25th-75th percentile of the daily values of both periods (from 4 days)"
+    )
+    days: list[DayValue] = Field(description="The daily values in the range, oldest first")
+
+
+_DAY = {"date": "2024-03-14", "value": 9214.0}
+
+
+class Overview(BaseModel):
+    """The dashboard overview's cards."""
+
+    model_config = example(
+        {
+            "tz": "America/New_York",
+            "cards": [
+                {
+                    "key": "steps",
+                    "label": "Steps",
+                    "unit": "count",
+                    "hae_name": "Step Count",
+                    "latest": _DAY,
+                    "mean": 8610.5,
+                    "previous_mean": 7990.0,
+                    "change": 620.5,
+                    "change_pct": 7.77,
+                    "typical": {"low": 6500.0, "high": 10200.0},
+                    "days": [_DAY],
+                }
+            ],
+        }
+    )
+    tz: str | None
+    cards: list[OverviewCard]
+
+
+class HeartDay(BaseModel):
+    """One local day of heart numbers (null: not recorded that day)."""
+
+    date: date
+    resting_hr: float | None
+    hrv_ms: float | None
+    hr_min: float | None
+    hr_avg: float | None
+    hr_max: float | None
+
+
+class HeartDaily(BaseModel):
+    """Heart numbers per local day, one entry per day that has any."""
+
+    model_config = example(
+        {
+            "tz": None,
+            "unit": "count/min",
+            "days": [
+                {
+                    "date": "2024-03-14",
+                    "resting_hr": 58.0,
+                    "hrv_ms": 41.5,
+                    "hr_min": 52.0,
+                    "hr_avg": 74.3,
+                    "hr_max": 151.0,
+                }
+            ],
+        }
+    )
+    tz: str | None
+    unit: str
+    days: list[HeartDay]

@@ -1,0 +1,75 @@
+// Entry point: draws the page named by <body data-page>, or the login form when the
+// session is missing. <body data-ready="true"> marks a page that has drawn everything.
+
+import { ApiError, Unauthorized, logout } from "./api.js";
+import { el, errorState } from "./dom.js";
+import { loginForm } from "./login.js";
+import { currentRange, keepRangeInLinks } from "./range.js";
+import { activityPage } from "./pages/activity.js";
+import { heartPage } from "./pages/heart.js";
+import { overviewPage } from "./pages/overview.js";
+import { sleepPage } from "./pages/sleep.js";
+import { workoutPage } from "./pages/workout.js";
+import { workoutsPage } from "./pages/workouts.js";
+
+const PAGES = {
+  overview: overviewPage,
+  activity: activityPage,
+  sleep: sleepPage,
+  heart: heartPage,
+  workouts: workoutsPage,
+  workout: workoutPage,
+};
+
+const main = document.getElementById("main");
+const logoutButton = document.querySelector("[data-testid=logout]");
+
+function settled() {
+  // uPlot commits its first draw in a microtask; a macrotask later everything is painted.
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+function showLogin() {
+  logoutButton.hidden = true;
+  document.title = "Log in · health-export";
+  main.replaceChildren(loginForm(() => draw({ fromLogin: true })));
+  main.querySelector("input[name=name]").focus();
+}
+
+async function draw({ fromLogin = false } = {}) {
+  delete document.body.dataset.ready;
+  if (!fromLogin && document.body.dataset.session === "none") {
+    // No session cookie: no API call that could only answer 401.
+    showLogin();
+    await settled();
+    document.body.dataset.ready = "true";
+    return;
+  }
+  main.setAttribute("aria-busy", "true");
+  main.replaceChildren(el("p", { class: "loading", text: "Loading…" }));
+  const range = currentRange();
+  keepRangeInLinks(range);
+  try {
+    const content = await PAGES[document.body.dataset.page](range);
+    logoutButton.hidden = false;
+    main.replaceChildren(...content.nodes);
+    content.afterInsert?.();
+  } catch (error) {
+    if (error instanceof Unauthorized) showLogin();
+    else main.replaceChildren(errorState(error instanceof ApiError ? error : new ApiError(0, String(error))));
+    if (!(error instanceof ApiError) && !(error instanceof Unauthorized)) console.error(error);
+  }
+  await settled();
+  main.removeAttribute("aria-busy");
+  document.body.dataset.ready = "true";
+}
+
+logoutButton.addEventListener("click", async () => {
+  delete document.body.dataset.ready;
+  await logout();
+  showLogin();
+  await settled();
+  document.body.dataset.ready = "true";
+});
+
+draw();

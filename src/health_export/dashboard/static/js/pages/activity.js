@@ -1,0 +1,53 @@
+// Activity: daily bars for steps, active energy, distance, exercise and flights, by the
+// API's per-period source rule (the Watch and the iPhone are never added up).
+
+import { getJson } from "../api.js";
+import { el, emptyState, num } from "../dom.js";
+import { chartBox, dailyChart } from "../charts.js";
+import { apiParams, pageHead } from "../range.js";
+import { dataTable } from "../tables.js";
+
+const CHARTS = [
+  { field: "steps", title: "Steps", unit: "steps", color: "--c-steps", digits: 0 },
+  { field: "active_energy_kcal", title: "Active energy", unit: "kcal", color: "--c-energy", digits: 0 },
+  { field: "distance_km", title: "Walking + running distance", unit: "km", color: "--c-distance", digits: 2 },
+  { field: "exercise_min", title: "Exercise", unit: "min", color: "--c-exercise", digits: 0 },
+  { field: "stand_hours", title: "Stand hours", unit: "h", color: "--c-stand", digits: 0 },
+  { field: "flights_climbed", title: "Flights climbed", unit: "flights", color: "--c-flights", digits: 0 },
+];
+
+function testidOf(field) {
+  return field === "steps" ? "daily-steps-table" : `daily-${field.replaceAll("_", "-")}-table`;
+}
+
+export async function activityPage(range) {
+  const data = await getJson("/api/v1/activity/daily", apiParams(range));
+  const head = pageHead("Activity", range);
+  if (!data.days.length) {
+    return { nodes: [head, emptyState("No activity yet", "Add Step Count, Active Energy and Apple Exercise Time to an automation in Health Auto Export, or pick a longer range.")] };
+  }
+  const drawn = [];
+  const panels = CHARTS.map((chart) => {
+    const rows = data.days.filter((day) => day[chart.field] !== null).map((day) => ({ date: day.date, value: day[chart.field] }));
+    const panel = el("section", { class: "panel", "aria-label": chart.title }, el("h2", { text: chart.title }));
+    if (!rows.length) {
+      panel.append(el("p", { class: "empty-state", text: `No ${chart.title.toLowerCase()} in this range.` }));
+      return panel;
+    }
+    const box = chartBox(`chart-${chart.field}`);
+    drawn.push(() => dailyChart(box, {
+      dates: data.days.map((d) => d.date),
+      series: [{ label: chart.title, values: data.days.map((d) => d[chart.field]), color: chart.color, kind: "bars" }],
+      unit: chart.unit,
+      format: (v) => num(v, chart.digits),
+    }));
+    panel.append(box, dataTable({
+      caption: `${chart.title} per day`,
+      testid: testidOf(chart.field),
+      columns: [{ label: "Day", cell: (r) => r.date }, { label: `${chart.title} (${chart.unit})`, num: true, cell: (r) => num(r.value, chart.digits) }],
+      rows,
+    }));
+    return panel;
+  });
+  return { nodes: [head, ...panels], afterInsert: () => drawn.forEach((draw) => draw()) };
+}

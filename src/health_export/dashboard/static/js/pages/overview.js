@@ -1,0 +1,64 @@
+// Overview: a card per key number (latest, mean and change against the period before,
+// sparkline, typical range), each with its table of daily values.
+
+import { getJson } from "../api.js";
+import { dayLabel, el, emptyState, hoursMinutes, num } from "../dom.js";
+import { apiParams, pageHead } from "../range.js";
+import { sparkline } from "../charts.js";
+import { dataTable } from "../tables.js";
+
+const DIGITS = { steps: 0, active_energy: 0, exercise: 0, stand: 0, resting_hr: 0, hrv: 0, sleep: 1, weight: 1 };
+const UNITS = { count: "", kcal: "kcal", min: "min", h: "h", "count/min": "bpm", ms: "ms", kg: "kg" };
+
+function show(card, value) {
+  return card.key === "sleep" ? hoursMinutes(value) : num(value, DIGITS[card.key] ?? 1);
+}
+
+function changeText(card, range) {
+  if (card.change === null) return range.all ? "" : "no earlier period to compare";
+  const sign = card.change > 0 ? "+" : card.change < 0 ? "−" : "±";
+  const amount = card.key === "sleep" ? hoursMinutes(Math.abs(card.change)) : num(Math.abs(card.change), DIGITS[card.key]);
+  const pct = card.change_pct === null ? "" : ` (${sign}${num(Math.abs(card.change_pct), 0)} %)`;
+  return `${sign}${amount}${pct} vs previous period`;
+}
+
+function cardView(card, range) {
+  const unit = UNITS[card.unit] ?? card.unit;
+  const article = el("article", { class: "panel card", "data-testid": `card-${card.key}` }, el("h2", { text: card.label }));
+  if (!card.latest) {
+    article.append(el("p", { class: "empty", text: `No data in this range: add ${card.hae_name} to an automation in Health Auto Export.` }));
+    return article;
+  }
+  const direction = card.change > 0 ? "up" : card.change < 0 ? "down" : "";
+  const isSleep = card.key === "sleep";
+  article.append(
+    el("div", { class: "value", "data-testid": "latest" }, show(card, card.latest.value), isSleep ? null : el("span", { class: "unit", text: unit })),
+    el("p", { class: "meta", text: `${isSleep ? "Night to" : "On"} ${dayLabel(card.latest.date)}` }),
+    el("p", { class: "meta" }, `Mean ${show(card, card.mean)}${isSleep ? "" : ` ${unit}`}`, " · ",
+      el("span", { class: `change ${direction}`, text: changeText(card, range) })),
+    card.typical ? el("p", { class: "meta", text: `Typical ${show(card, card.typical.low)}–${show(card, card.typical.high)}${isSleep ? "" : ` ${unit}`}` }) : null,
+    sparkline(card.days.map((d) => d.value), card.typical),
+    dataTable({
+      caption: `${card.label} per day`,
+      testid: `table-${card.key}`,
+      columns: [
+        { label: "Day", cell: (row) => row.date },
+        { label: `${card.label}${unit ? ` (${unit})` : ""}`, num: true, cell: (row) => show(card, row.value) },
+      ],
+      rows: card.days,
+    }),
+  );
+  return article;
+}
+
+export async function overviewPage(range) {
+  const data = await getJson("/api/v1/overview", apiParams(range));
+  const head = pageHead("Overview", range);
+  if (data.cards.every((card) => !card.latest)) {
+    return {
+      nodes: [head, emptyState("Nothing here yet",
+        "No health data in this range. Create an automation in Health Auto Export that posts to /api/v1/ingest (see the README), or pick a longer range.")],
+    };
+  }
+  return { nodes: [head, el("section", { class: "grid", "aria-label": "Key numbers" }, data.cards.map((card) => cardView(card, range)))] };
+}

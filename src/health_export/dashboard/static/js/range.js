@@ -1,0 +1,117 @@
+// The range every page shows: ?start=YYYY-MM-DD&end=YYYY-MM-DD (both days included),
+// ?range=all, and ?tz= (default: the browser's time zone).
+
+import { el } from "./dom.js";
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+export const PRESETS = [
+  ["7d", "7 d", 7],
+  ["30d", "30 d", 30],
+  ["90d", "90 d", 90],
+  ["1y", "1 y", 365],
+];
+export const DEFAULT_DAYS = 30;
+
+export function browserZone() {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+export function todayIn(zone) {
+  return new Intl.DateTimeFormat("en-CA", {
+    timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+  }).format(new Date());
+}
+
+export function addDays(iso, days) {
+  const day = new Date(`${iso}T00:00:00Z`);
+  day.setUTCDate(day.getUTCDate() + days);
+  return day.toISOString().slice(0, 10);
+}
+
+export function daysBetween(start, end) {
+  return Math.round((Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / 864e5);
+}
+
+export function currentRange() {
+  const query = new URLSearchParams(window.location.search);
+  const tz = query.get("tz") || browserZone();
+  const explicitTz = query.has("tz");
+  if (query.get("range") === "all") return { all: true, tz, explicitTz };
+  const end = query.get("end") || todayIn(tz);
+  const start = query.get("start") || (DATE.test(end) ? addDays(end, 1 - DEFAULT_DAYS) : end);
+  return { all: false, start, end, tz, explicitTz };
+}
+
+// The API's ranges end before their end: the page's last day is included, so add one.
+export function apiParams(range) {
+  if (range.all) return { tz: range.tz };
+  const end = DATE.test(range.end) ? addDays(range.end, 1) : range.end;
+  return { start: range.start, end, tz: range.tz };
+}
+
+export function describe(range) {
+  if (range.all) return "All data";
+  if (!DATE.test(range.start) || !DATE.test(range.end)) return `${range.start} – ${range.end}`;
+  const days = daysBetween(range.start, range.end) + 1;
+  return `${range.start} – ${range.end} · ${days} day${days === 1 ? "" : "s"}`;
+}
+
+export function rangeQuery(range) {
+  const query = new URLSearchParams();
+  if (range.all) query.set("range", "all");
+  else {
+    query.set("start", range.start);
+    query.set("end", range.end);
+  }
+  if (range.explicitTz) query.set("tz", range.tz);
+  return `?${query}`;
+}
+
+function presetRange(range, days) {
+  const end = todayIn(range.tz);
+  return { ...range, all: false, start: addDays(end, 1 - days), end };
+}
+
+function isPreset(range, days) {
+  return !range.all && range.end === todayIn(range.tz) && daysBetween(range.start, range.end) === days - 1;
+}
+
+export function picker(range) {
+  const presets = PRESETS.map(([key, label, days]) => el("a", {
+    href: rangeQuery(presetRange(range, days)),
+    "data-range": key,
+    "aria-current": isPreset(range, days) ? "true" : null,
+    text: label,
+  }));
+  presets.push(el("a", {
+    href: rangeQuery({ ...range, all: true }), "data-range": "all",
+    "aria-current": range.all ? "true" : null, text: "All",
+  }));
+  const start = el("input", { type: "date", name: "start", value: range.all ? "" : range.start, "aria-label": "From" });
+  const end = el("input", { type: "date", name: "end", value: range.all ? "" : range.end, "aria-label": "To" });
+  const form = el("form", {
+    "data-testid": "custom-range",
+    on: {
+      submit: (event) => {
+        event.preventDefault();
+        if (!start.value || !end.value) return;
+        window.location.search = rangeQuery({ ...range, all: false, start: start.value, end: end.value });
+      },
+    },
+  }, start, "–", end, el("button", { type: "submit", text: "Show" }));
+  return el("div", { class: "range", "data-testid": "range-picker" },
+    el("div", { class: "presets", role: "group", "aria-label": "Range" }, presets), form);
+}
+
+export function pageHead(title, range) {
+  return el("div", { class: "page-head" },
+    el("div", {}, el("h1", { text: title }), el("p", { class: "subtitle", text: `${describe(range)} · ${range.tz}` })),
+    picker(range));
+}
+
+// Nav links keep the range, so moving between pages shows the same days.
+export function keepRangeInLinks(range) {
+  for (const link of document.querySelectorAll("a[data-nav]")) {
+    link.href = `${new URL(link.href).pathname}${rangeQuery(range)}`;
+  }
+}
