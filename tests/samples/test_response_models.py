@@ -113,6 +113,12 @@ def calls_of(history: History) -> dict[str, list[Call]]:
             Call(f"{API}/activity/daily", {"tz": "Europe/Paris"}, filled="days"),
         ],
         f"{API}/sleep": [Call(f"{API}/sleep", filled="nights")],
+        f"{API}/overview": [
+            Call(f"{API}/overview", {"start": "2024-03-01", "end": "2024-04-30"}, filled="cards")
+        ],
+        f"{API}/heart/daily": [
+            Call(f"{API}/heart/daily", {"start": "2024-03-01", "end": "2024-04-30"}, filled="days")
+        ],
         f"{API}/sync": [
             Call(f"{API}/sync", filled="automations"),
             Call(f"{API}/sync", {"days": "730"}, filled="metrics"),

@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_export.samples import service
 from health_export.samples.params import TimeRange
+from health_export.samples.schemas import Agg
 
 # Answer field -> (stored metric, aggregate of the day), as /metrics/{name}/series gives it.
-HEART_FIELDS: dict[str, tuple[str, service.Agg]] = {
+HEART_FIELDS: dict[str, tuple[str, Agg]] = {
     "resting_hr": ("resting_heart_rate", "avg"),
     "hrv_ms": ("heart_rate_variability", "avg"),
     "hr_min": ("heart_rate", "min"),
