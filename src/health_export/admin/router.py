@@ -20,7 +20,7 @@ from health_export.admin.schemas import (
 from health_export.auth import service as auth_service
 from health_export.auth.audit import origin_of
 from health_export.auth.dependencies import AdminPrincipal, rate_limit_headers_of
-from health_export.auth.router import NO_STORE, create_key_for
+from health_export.auth.key_creation import NO_STORE, create_key_for
 from health_export.auth.schemas import KeyCreated, KeyOut
 from health_export.auth.state import auth_state
 from health_export.core.db import SessionDep

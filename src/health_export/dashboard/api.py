@@ -12,8 +12,7 @@ from health_export.dashboard.schemas import HeartDaily, Overview
 from health_export.samples.access import TargetUser
 from health_export.samples.params import parse_range, parse_zone
 from health_export.samples.queries import EndQuery, StartQuery, TzQuery
-from health_export.samples.responses import json_response
-from health_export.samples.router import READ_ERRORS
+from health_export.samples.responses import READ_ERRORS, json_response
 
 router = APIRouter(prefix="/api/v1", tags=["read"])
 

@@ -78,3 +78,11 @@ async def health_response(
 async def json_response(request: Request, content: Any) -> Response:
     """:func:`health_response` of ``content`` rendered by orjson."""
     return await health_response(request, orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS))
+
+
+# The errors every read route documents in OpenAPI.
+READ_ERRORS: dict[int | str, dict[str, str]] = {
+    304: {"description": "Not modified (If-None-Match matched the ETag)"},
+    400: {"description": "A bad parameter (problem+json naming it)"},
+    403: {"description": "The key lacks scope read, or user_id without an admin key"},
+}

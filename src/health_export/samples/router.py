@@ -22,7 +22,7 @@ from health_export.samples.queries import (
     UnitQuery,
 )
 from health_export.samples.records_router import router as records_router
-from health_export.samples.responses import json_response
+from health_export.samples.responses import READ_ERRORS, json_response
 from health_export.samples.schemas import (
     ActivityDaily,
     Agg,
@@ -35,11 +35,6 @@ from health_export.samples.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["read"])
-READ_ERRORS: dict[int | str, dict[str, str]] = {
-    304: {"description": "Not modified (If-None-Match matched the ETag)"},
-    400: {"description": "A bad parameter (problem+json naming it)"},
-    403: {"description": "The key lacks scope read, or user_id without an admin key"},
-}
 NOT_FOUND: dict[int | str, dict[str, str]] = {
     404: {"description": "Unknown metric (GET /api/v1/metrics lists yours)"}
 }
