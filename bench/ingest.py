@@ -34,7 +34,7 @@ from bench.harness import (
     quantile,
     settle,
 )
-from health_export.ingest.service import parse_body
+from health_export.ingest.parse_stage import parse_body
 from health_export.ingest.tables import WRITES
 
 DATABASE = "health_export_bench_ingest"

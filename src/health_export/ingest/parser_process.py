@@ -26,8 +26,8 @@ from health_export.core.db import create_engine
 from health_export.core.errors import AppError, BadRequest, Unprocessable
 from health_export.core.logging import configure_logging_for, get_logger
 from health_export.ingest.body import Body
+from health_export.ingest.parse_stage import ParseLost, RejectedPayload, parse_body
 from health_export.ingest.records import NormalisedPayload, PointError
-from health_export.ingest.service import ParseLost, RejectedPayload, parse_body
 from health_export.ingest.tables import WRITES
 from health_export.ingest.upsert import Batch
 from health_export.ingest.writer import BatchSource, Deliver, Feeder

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from health_export.core.logging import get_logger
 from health_export.ingest import repository
 from health_export.ingest.outcome import finish_failed
-from health_export.ingest.service import RejectedPayload, process_locked
+from health_export.ingest.parse_stage import RejectedPayload
+from health_export.ingest.service import process_locked
 
 # A request holds its ingestion's row lock from a few ms after storing it, so a row
 # this old and unlocked has nobody working on it.

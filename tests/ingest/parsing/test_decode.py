@@ -5,8 +5,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from health_export.ingest.parse_stage import RejectedPayload, parse_body
 from health_export.ingest.parsing.decode import CHUNK_POINTS, LazyPoints, decode_document
-from health_export.ingest.service import RejectedPayload, parse_body
 from tests.fixtures import payloads
 
 

@@ -28,8 +28,8 @@ from health_export.imports.apple_health.ecg import EcgRejected, add_ecg
 from health_export.imports.apple_health.records import ImportCounts, RecordMapper
 from health_export.imports.apple_health.workouts import WorkoutMapper
 from health_export.imports.apple_health.xml_stream import Node, StreamStats, stream_elements
+from health_export.ingest.parse_stage import wait_for_room
 from health_export.ingest.records import NormalisedPayload
-from health_export.ingest.service import wait_for_room
 from health_export.ingest.writer import PayloadWriter, WriteResult, feed_from_thread
 
 # Top-level elements with no place in health-export, and why.
