@@ -73,7 +73,7 @@ async def test_a_login_flood_does_not_take_the_pool_from_readers(app_factory: An
     app = app_factory(
         database_pool_size=1,
         database_max_overflow=0,
-        database_pool_timeout_seconds=2,
+        database_pool_timeout_seconds=5,
         login_concurrency=2,
         login_limit_per_address_per_minute=1000,
         login_limit_per_account_per_hour=1000,

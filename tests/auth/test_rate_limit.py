@@ -63,6 +63,9 @@ async def test_limit_is_exact_across_two_app_instances_sharing_redis(app_factory
         "rate_limit_requests": 10,
         "rate_limit_window_seconds": 60,
         "rate_limit_key_prefix": _prefix(),
+        # 25 requests at once wait for pool connections: on a busy machine, longer than
+        # the suite's 3 s (a 503 would be a request never counted).
+        "database_pool_timeout_seconds": 30.0,
     }
     first, second = app_factory(**settings), app_factory(**settings)
     async with running(first) as one, running(second) as two:

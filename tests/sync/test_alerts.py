@@ -77,8 +77,9 @@ async def test_a_silent_automation_is_announced_once_then_its_recovery(
         assert message["automation"]["id"] == headers["automation-id"]
         assert "has sent nothing for" in str(message["summary"])
         assert message["advice"]
-        # Silent for longer than ALERT_SILENCE_SECONDS, seen by the next check or so.
-        assert 1.0 <= opened.at - sent_at <= 1.0 + 4 * CHECK_S + 1.5
+        # Silent for longer than ALERT_SILENCE_SECONDS, seen by one of the next checks (the
+        # upper bound leaves room for a busy machine).
+        assert 1.0 <= opened.at - sent_at <= 1.0 + 4 * CHECK_S + 5.0
         await _wait(6 * CHECK_S)
         assert len(receiver.about(key.user_name)) == 1  # once per incident
 
