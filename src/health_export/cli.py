@@ -113,6 +113,16 @@ def DrainingServer(config: Any, app_state: Any, settings: Settings) -> Any:  # n
 
 
 @app.command()
+def worker() -> None:
+    """Run the background jobs (pending ingests, housekeeping) without serving HTTP."""
+    import asyncio
+
+    from health_export.background.process import run_worker_process
+
+    asyncio.run(run_worker_process(_settings()))
+
+
+@app.command()
 def migrate(
     revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
 ) -> None:

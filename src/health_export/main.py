@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from health_export import __version__
 from health_export.admin.router import router as admin_router
 from health_export.assistants.server import mount_assistants, start_assistants, stop_assistants
 from health_export.auth.router import router as auth_router
 from health_export.auth.state import build_auth_state
+from health_export.background.runner import BackgroundRunner
 from health_export.core.config import Settings, get_settings
 from health_export.core.db import (
     create_engine,
@@ -48,6 +50,7 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         )
         app.state.shutting_down = False
         await start_ingest(app.state)
+        app.state.background = _embedded_worker(engine, settings)
         await start_assistants(app)
         log.info("startup", version=__version__)
         try:
@@ -55,6 +58,8 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         finally:
             app.state.shutting_down = True
             await stop_assistants(app)
+            if app.state.background is not None:
+                await app.state.background.stop(_grace_left_s(app, settings))
             await stop_ingest(app.state, _grace_left_s(app, settings))
             await app.state.auth.aclose()
             if redis is not None:
@@ -63,6 +68,15 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
             log.info("shutdown")
 
     return lifespan
+
+
+def _embedded_worker(engine: AsyncEngine, settings: Settings) -> BackgroundRunner | None:
+    """The background jobs run inside the server unless EMBEDDED_WORKER is off."""
+    if not settings.embedded_worker:
+        return None
+    runner = BackgroundRunner(engine, settings)
+    runner.start()
+    return runner
 
 
 def _grace_left_s(app: FastAPI, settings: Settings) -> float:

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     database_max_overflow: int = Field(default=10, ge=0, le=200)
     database_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     database_connect_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    # A streaming replica for the read routes (GET of the read API and the export).
+    database_read_url: str | None = None
     redis_url: str | None = "redis://127.0.0.1:6379/0"
 
     host: str = "127.0.0.1"
@@ -52,16 +54,20 @@ class Settings(BaseSettings):
     rate_limit_key_prefix: str = "health-export:ratelimit:"
     session_ttl_seconds: int = Field(default=8 * 3600, ge=60, le=30 * 86400)
     raw_retention_days: int = Field(default=0, ge=0)
+    # `serve` runs the background jobs itself (one machine); off: `health-export worker` does.
+    embedded_worker: bool = True
+    # How long an idle worker waits before looking for queued work again.
+    worker_poll_seconds: float = Field(default=5.0, gt=0, le=300)
     metrics_token: str | None = None
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_read_url")
     @classmethod
-    def _postgres_only(cls, value: str) -> str:
-        if not value.startswith(("postgresql://", "postgresql+asyncpg://", "postgres://")):
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(_POSTGRES_SCHEMES):
             raise ValueError("must be a postgresql:// URL")
         return value
 
-    @field_validator("redis_url", "metrics_token", mode="before")
+    @field_validator("redis_url", "metrics_token", "database_read_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -74,11 +80,22 @@ class Settings(BaseSettings):
     @property
     def async_database_url(self) -> str:
         """The database URL with the asyncpg driver SQLAlchemy needs."""
-        url = self.database_url
-        for prefix in ("postgresql://", "postgres://"):
-            if url.startswith(prefix):
-                return "postgresql+asyncpg://" + url[len(prefix) :]
-        return url
+        return _with_asyncpg(self.database_url)
+
+    @property
+    def async_database_read_url(self) -> str | None:
+        """DATABASE_READ_URL with the asyncpg driver, or None when there is no replica."""
+        return None if self.database_read_url is None else _with_asyncpg(self.database_read_url)
+
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgresql+asyncpg://", "postgres://")
+
+
+def _with_asyncpg(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
 
 
 def load_settings(**overrides: object) -> Settings:
