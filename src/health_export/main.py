@@ -32,6 +32,7 @@ from health_export.ingest.openapi import install_ingest_openapi
 from health_export.ingest.router import router as ingest_router
 from health_export.ops.metrics import RequestMetrics
 from health_export.ops.router import router as ops_router
+from health_export.replica.routing import attach_read_engine
 from health_export.samples.router import router as samples_router
 
 log = get_logger("health_export.app")
@@ -44,6 +45,7 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         redis = create_redis(settings.redis_url)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        attach_read_engine(app.state, settings)
         app.state.redis = redis
         app.state.auth = build_auth_state(
             settings, app.state.sessionmaker, redis, getattr(app.state, "metrics", None)
@@ -64,6 +66,8 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
             await app.state.auth.aclose()
             if redis is not None:
                 await redis.aclose()
+            if app.state.read_engine is not None:
+                await app.state.read_engine.dispose()
             await engine.dispose()
             log.info("shutdown")
 

@@ -53,3 +53,17 @@ def test_cli_refuses_to_start_with_invalid_configuration() -> None:
 def test_plain_postgresql_url_gets_the_asyncpg_driver() -> None:
     settings = load_settings(_env_file=None, database_url="postgresql://u@db:5432/x")
     assert settings.async_database_url == "postgresql+asyncpg://u@db:5432/x"
+
+
+def test_read_replica_url_is_optional_checked_and_gets_the_asyncpg_driver(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_READ_URL", "")
+    assert load_settings(_env_file=None).async_database_read_url is None
+    monkeypatch.setenv("DATABASE_READ_URL", "postgres://ro@replica:5432/x")
+    assert load_settings(_env_file=None).async_database_read_url == (
+        "postgresql+asyncpg://ro@replica:5432/x"
+    )
+    monkeypatch.setenv("DATABASE_READ_URL", "mysql://replica/x")
+    with pytest.raises(ConfigError, match="DATABASE_READ_URL: .*postgresql://"):
+        load_settings(_env_file=None)
