@@ -117,9 +117,13 @@ def worker() -> None:
     """Run the background jobs (pending ingests, housekeeping) without serving HTTP."""
     import asyncio
 
-    from health_export.background.process import run_worker_process
+    from health_export.background.process import SchemaMismatch, run_worker_process
 
-    asyncio.run(run_worker_process(_settings()))
+    try:
+        asyncio.run(run_worker_process(_settings()))
+    except SchemaMismatch as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
