@@ -17,7 +17,9 @@ log = get_logger("health_export.background")
 
 
 class BackgroundRunner:
-    """One asyncio task per job; :meth:`stop` lets the work in hand finish."""
+    """A task per queue job and one for all periodic jobs, which run one at a time (a
+    worker then holds at most two connections for them, whatever their number);
+    :meth:`stop` lets the work in hand finish."""
 
     def __init__(
         self, engine: AsyncEngine, settings: Settings, jobs: tuple[Job, ...] = JOBS
@@ -27,10 +29,15 @@ class BackgroundRunner:
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        """Start every job's loop."""
+        """Start the loops."""
         for job in self.jobs:
-            loop = self._queue_loop(job) if isinstance(job, QueueJob) else self._periodic_loop(job)
-            self._tasks.append(asyncio.create_task(loop, name=f"job-{job.name}"))
+            if isinstance(job, QueueJob):
+                task = asyncio.create_task(self._queue_loop(job), name=f"job-{job.name}")
+                self._tasks.append(task)
+        periodic = [job for job in self.jobs if isinstance(job, PeriodicJob)]
+        if periodic:
+            task = asyncio.create_task(self._periodic_loop(periodic), name="jobs-periodic")
+            self._tasks.append(task)
         log.info("background_jobs_started", worker=self.context.name, jobs=self.job_names)
 
     @property
@@ -65,14 +72,22 @@ class BackgroundRunner:
             if not busy:
                 await self._pause(self.context.settings.worker_poll_seconds)
 
-    async def _periodic_loop(self, job: PeriodicJob) -> None:
+    async def _periodic_loop(self, jobs: list[PeriodicJob]) -> None:
+        due_in = dict.fromkeys((job.name for job in jobs), 0.0)
         while not self.context.shutting_down:
-            try:
-                wait_s = await self._run_if_due(job)
-            except Exception as exc:  # the database may be down; try again later
-                log.warning("job_failed", job=job.name, exc_type=type(exc).__name__)
-                wait_s = self.context.settings.worker_poll_seconds
+            started = asyncio.get_running_loop().time()
+            for job in jobs:
+                if due_in[job.name] > 0 or self.context.shutting_down:
+                    continue
+                try:
+                    due_in[job.name] = await self._run_if_due(job)
+                except Exception as exc:  # the database may be down; try again later
+                    log.warning("job_failed", job=job.name, exc_type=type(exc).__name__)
+                    due_in[job.name] = self.context.settings.worker_poll_seconds
+            wait_s = min(due_in.values())
             await self._pause(wait_s)
+            elapsed = asyncio.get_running_loop().time() - started
+            due_in = {name: left - elapsed for name, left in due_in.items()}
 
     async def _run_if_due(self, job: PeriodicJob) -> float:
         """Run ``job`` when this worker wins its period; seconds until it is due again."""
