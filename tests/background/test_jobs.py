@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -24,8 +25,11 @@ from tests.fixtures.stored_ingestions import store_unprocessed
 
 @pytest.fixture
 async def engines(settings: Settings) -> AsyncIterator[list[AsyncEngine]]:
-    """Two engines, as two worker processes would have."""
-    made = [create_engine(settings), create_engine(settings)]
+    """Two engines, as two worker processes would have (patient: the machine may be busy)."""
+    patient = settings.model_copy(
+        update={"database_connect_timeout_seconds": 30.0, "database_pool_timeout_seconds": 30.0}
+    )
+    made = [create_engine(patient), create_engine(patient)]
     yield made
     for engine in made:
         await engine.dispose()
@@ -120,7 +124,8 @@ async def test_two_workers_process_each_stored_ingestion_exactly_once(
 
 
 async def _wait_processed(engine: AsyncEngine, ids: list[uuid.UUID]) -> None:
-    for _ in range(300):
+    deadline, left = time.monotonic() + 90, len(ids)
+    while time.monotonic() < deadline:
         async with engine.connect() as conn:
             left = (
                 await conn.execute(
