@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from health_export.background import claims
 from health_export.background.context import WorkerContext
-from health_export.background.jobs import JOBS, PeriodicJob
+from health_export.background.jobs import JOBS, LoopJob, PeriodicJob
 from health_export.background.runner import BackgroundRunner
 from health_export.core.config import Settings
 from health_export.core.db import create_engine
@@ -82,6 +82,28 @@ async def test_a_periodic_job_runs_once_per_period_across_two_workers(
     assert row.worker == runs[0]
     assert row.finished_at is not None
     assert row.error is None
+
+
+async def test_a_loop_job_runs_until_the_worker_stops_and_is_then_cancelled(
+    engines: list[AsyncEngine], settings: Settings
+) -> None:
+    rounds: list[str] = []
+
+    async def sleepy_loop(context: WorkerContext) -> None:
+        while not context.shutting_down:
+            rounds.append("round")
+            await asyncio.sleep(3600)  # a loop that would not notice a stop for an hour
+
+    runner = BackgroundRunner(engines[0], settings, (LoopJob("test-loop", sleepy_loop),))
+    runner.start()
+    for _ in range(100):
+        if rounds:
+            break
+        await asyncio.sleep(0.01)
+    started = time.monotonic()
+    await runner.stop(grace_s=30)
+    assert time.monotonic() - started < 2
+    assert rounds == ["round"]
 
 
 async def test_two_workers_process_each_stored_ingestion_exactly_once(

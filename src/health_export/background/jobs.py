@@ -9,10 +9,16 @@ Two kinds:
   empty (called again after WORKER_POLL_SECONDS).
 - A **periodic job** runs once per period across all workers, whichever claims the
   period first (``background/claims.py``); what it returns is ignored.
+- A **loop job** is a coroutine of its own that runs in every worker until
+  ``context.shutting_down`` and coordinates with other workers itself (row locks); it
+  is cancelled at once on stop, as its sleeps may not notice the stop soon. It is the
+  way in for a loop written before this registry, e.g. an alert loop taking
+  ``(engine, settings, shutting_down)`` from its argument.
 
 A new job is one line in ``JOBS``, e.g.
-``PeriodicJob("sync_alerts", check_alerts, every_s=lambda s: s.alert_check_seconds)``
-or ``QueueJob("history_imports", import_next_archive)``.
+``PeriodicJob("sync_alerts", check_alerts, every_s=lambda s: s.alert_check_seconds)``,
+``QueueJob("history_imports", import_next_archive)`` or
+``LoopJob("sync_alerts", run_alerts)``.
 """
 
 from __future__ import annotations
@@ -48,7 +54,15 @@ class PeriodicJob:
     every_s: Callable[[Settings], float]
 
 
-Job = QueueJob | PeriodicJob
+@dataclass(frozen=True)
+class LoopJob:
+    """Runs in every worker as one coroutine, until the worker stops (then cancelled)."""
+
+    name: str
+    run: Callable[[WorkerContext], Awaitable[None]]
+
+
+Job = QueueJob | PeriodicJob | LoopJob
 
 
 def hourly(_: Settings) -> float:

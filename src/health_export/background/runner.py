@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from health_export.background import claims
 from health_export.background.context import WorkerContext
-from health_export.background.jobs import JOBS, Job, PeriodicJob, QueueJob
+from health_export.background.jobs import JOBS, Job, LoopJob, PeriodicJob, QueueJob
 from health_export.core.config import Settings
 from health_export.core.logging import get_logger
 
@@ -17,9 +17,9 @@ log = get_logger("health_export.background")
 
 
 class BackgroundRunner:
-    """A task per queue job and one for all periodic jobs, which run one at a time (a
-    worker then holds at most two connections for them, whatever their number);
-    :meth:`stop` lets the work in hand finish."""
+    """A task per queue job and per loop job, and one for all periodic jobs, which run
+    one at a time (a worker then holds at most two connections for them, whatever their
+    number); :meth:`stop` lets the work in hand finish."""
 
     def __init__(
         self, engine: AsyncEngine, settings: Settings, jobs: tuple[Job, ...] = JOBS
@@ -27,6 +27,7 @@ class BackgroundRunner:
         self.context = WorkerContext(engine, settings)
         self.jobs = jobs
         self._tasks: list[asyncio.Task[None]] = []
+        self._loops: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
         """Start the loops."""
@@ -34,6 +35,9 @@ class BackgroundRunner:
             if isinstance(job, QueueJob):
                 task = asyncio.create_task(self._queue_loop(job), name=f"job-{job.name}")
                 self._tasks.append(task)
+            elif isinstance(job, LoopJob):
+                task = asyncio.create_task(self._loop_job(job), name=f"job-{job.name}")
+                self._loops.append(task)
         periodic = [job for job in self.jobs if isinstance(job, PeriodicJob)]
         if periodic:
             task = asyncio.create_task(self._periodic_loop(periodic), name="jobs-periodic")
@@ -52,6 +56,11 @@ class BackgroundRunner:
         start) processes it.
         """
         self.context.stopping.set()
+        for loop in self._loops:
+            loop.cancel()
+        for loop in self._loops:
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
         if not self._tasks:
             return
         _, unfinished = await asyncio.wait(self._tasks, timeout=grace_s)
@@ -70,6 +79,14 @@ class BackgroundRunner:
                 log.warning("job_failed", job=job.name, exc_type=type(exc).__name__)
                 busy = False
             if not busy:
+                await self._pause(self.context.settings.worker_poll_seconds)
+
+    async def _loop_job(self, job: LoopJob) -> None:
+        while not self.context.shutting_down:
+            try:
+                await job.run(self.context)
+            except Exception as exc:  # restarted after a pause, like a failed round
+                log.warning("job_failed", job=job.name, exc_type=type(exc).__name__)
                 await self._pause(self.context.settings.worker_poll_seconds)
 
     async def _periodic_loop(self, jobs: list[PeriodicJob]) -> None:
