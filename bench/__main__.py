@@ -15,7 +15,7 @@ from bench import ingest
 
 README = Path(__file__).resolve().parent / "README.md"
 # Benchmarks of other areas: module → the function printing and returning their section.
-OTHER_SECTIONS = ("bench.auth_overhead", "bench.read_api")
+OTHER_SECTIONS = ("bench.auth_overhead", "bench.read_api", "bench.storage")
 
 
 def _machine() -> str:

@@ -126,6 +126,20 @@ def DrainingServer(config: Any, app_state: Any, settings: Settings) -> Any:  # n
 
 
 @app.command()
+def worker() -> None:
+    """Run the background jobs (pending ingests, housekeeping) without serving HTTP."""
+    import asyncio
+
+    from health_export.background.process import SchemaMismatch, run_worker_process
+
+    try:
+        asyncio.run(run_worker_process(command_settings()))
+    except SchemaMismatch as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
 def migrate(
     revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
 ) -> None:

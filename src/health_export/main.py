@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from health_export import __version__
 from health_export.admin.router import router as admin_router
@@ -16,6 +17,7 @@ from health_export.assistants.server import mount_assistants, start_assistants, 
 from health_export.auth.body_guard import RequestBodyGuard
 from health_export.auth.router import router as auth_router
 from health_export.auth.state import build_auth_state
+from health_export.background.runner import BackgroundRunner
 from health_export.core.config import Settings, get_settings
 from health_export.core.db import (
     create_engine,
@@ -33,6 +35,7 @@ from health_export.ingest.openapi import install_ingest_openapi
 from health_export.ingest.router import router as ingest_router
 from health_export.ops.metrics import RequestMetrics
 from health_export.ops.router import router as ops_router
+from health_export.replica.routing import attach_read_engine
 from health_export.samples.router import router as samples_router
 from health_export.sync.router import router as sync_router
 
@@ -46,12 +49,14 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         redis = create_redis(settings.redis_url)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        attach_read_engine(app.state, settings)
         app.state.redis = redis
         app.state.auth = build_auth_state(
             settings, app.state.sessionmaker, redis, getattr(app.state, "metrics", None)
         )
         app.state.shutting_down = False
         await start_ingest(app.state)
+        app.state.background = _embedded_worker(engine, settings)
         await start_assistants(app)
         log.info("startup", version=__version__)
         try:
@@ -59,14 +64,27 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         finally:
             app.state.shutting_down = True
             await stop_assistants(app)
+            if app.state.background is not None:
+                await app.state.background.stop(_grace_left_s(app, settings))
             await stop_ingest(app.state, _grace_left_s(app, settings))
             await app.state.auth.aclose()
             if redis is not None:
                 await redis.aclose()
+            if app.state.read_engine is not None:
+                await app.state.read_engine.dispose()
             await engine.dispose()
             log.info("shutdown")
 
     return lifespan
+
+
+def _embedded_worker(engine: AsyncEngine, settings: Settings) -> BackgroundRunner | None:
+    """The background jobs run inside the server unless EMBEDDED_WORKER is off."""
+    if not settings.embedded_worker:
+        return None
+    runner = BackgroundRunner(engine, settings)
+    runner.start()
+    return runner
 
 
 def _grace_left_s(app: FastAPI, settings: Settings) -> float:

@@ -69,3 +69,17 @@ def test_each_scope_budget_falls_back_to_rate_limit_requests() -> None:
     assert settings.rate_limit_for("read") == 7
     assert settings.rate_limit_for("ingest") == 50
     assert settings.rate_limit_for("keys") == 100
+
+
+def test_read_replica_url_is_optional_checked_and_gets_the_asyncpg_driver(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_READ_URL", "")
+    assert load_settings(_env_file=None).async_database_read_url is None
+    monkeypatch.setenv("DATABASE_READ_URL", "postgres://ro@replica:5432/x")
+    assert load_settings(_env_file=None).async_database_read_url == (
+        "postgresql+asyncpg://ro@replica:5432/x"
+    )
+    monkeypatch.setenv("DATABASE_READ_URL", "mysql://replica/x")
+    with pytest.raises(ConfigError, match="DATABASE_READ_URL: .*postgresql://"):
+        load_settings(_env_file=None)

@@ -128,6 +128,25 @@ class PostgresCluster:
         with conf.open("a") as handle:
             handle.write(lines)
 
+    def clone_as_standby(self, root: Path, port: int) -> PostgresCluster:
+        """A streaming replica of this (running) cluster: ``pg_basebackup -R`` into
+        ``root``, listening on ``port`` (not started)."""
+        standby = PostgresCluster(root, port)
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "run").mkdir(exist_ok=True)
+        if os.geteuid() == 0:
+            user = pwd.getpwnam("postgres")
+            for path in (root, root / "run"):
+                os.chown(path, user.pw_uid, user.pw_gid)
+        backup = [pg_bin("pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.port)]
+        backup += ["-U", "postgres", "-D", str(standby.data_dir), "-R", "-X", "stream"]
+        _run(_as_postgres([*backup, "--no-sync", "--checkpoint=fast"]))
+        # The copy carries the primary's port and socket directory; later lines win.
+        lines = f"port = {port}\nunix_socket_directories = '{root / 'run'}'\n"
+        with (standby.data_dir / "postgresql.auto.conf").open("a") as handle:
+            handle.write(lines)
+        return standby
+
     def start(self) -> None:
         """Start (if stopped) and wait until it accepts connections."""
         if self.is_up():

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     database_max_overflow: int = Field(default=10, ge=0, le=200)
     database_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     database_connect_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    # A streaming replica for the read routes (GET of the read API and the export).
+    database_read_url: str | None = None
     redis_url: str | None = "redis://127.0.0.1:6379/0"
 
     host: str = "127.0.0.1"
@@ -69,6 +71,10 @@ class Settings(BaseSettings):
     # Caps of an Apple Health archive import: inflated bytes and XML elements (zip bombs).
     import_max_inflated_bytes: int = Field(default=16 * 1024 * MIB, ge=1024 * 1024)
     import_max_elements: int = Field(default=500_000_000, ge=1000)
+    # `serve` runs the background jobs itself (one machine); off: `health-export worker` does.
+    embedded_worker: bool = True
+    # How long an idle worker waits before looking for queued work again.
+    worker_poll_seconds: float = Field(default=5.0, gt=0, le=300)
     metrics_token: str | None = None
     # The server's address as the phone sees it (e.g. https://health.example.org), for
     # `setup-app` and the first-run banner; by default derived from HOST and PORT.
@@ -96,10 +102,10 @@ class Settings(BaseSettings):
     # Largest body of any route but POST /api/v1/ingest (which has MAX_PAYLOAD_BYTES).
     max_request_body_bytes: int = Field(default=1 * MIB, ge=1024)
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_read_url")
     @classmethod
-    def _postgres_only(cls, value: str) -> str:
-        if not value.startswith(("postgresql://", "postgresql+asyncpg://", "postgres://")):
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(_POSTGRES_SCHEMES):
             # The scheme only: the rest of the URL may hold a password.
             scheme = value.split("://", 1)[0][:20] if "://" in value else "no scheme"
             raise ValueError(
@@ -123,6 +129,7 @@ class Settings(BaseSettings):
     @field_validator(
         "redis_url",
         "metrics_token",
+        "database_read_url",
         "rate_limit_ingest_requests",
         "rate_limit_read_requests",
         "rate_limit_admin_requests",
@@ -162,11 +169,22 @@ class Settings(BaseSettings):
     @property
     def async_database_url(self) -> str:
         """The database URL with the asyncpg driver SQLAlchemy needs."""
-        url = self.database_url
-        for prefix in ("postgresql://", "postgres://"):
-            if url.startswith(prefix):
-                return "postgresql+asyncpg://" + url[len(prefix) :]
-        return url
+        return _with_asyncpg(self.database_url)
+
+    @property
+    def async_database_read_url(self) -> str | None:
+        """DATABASE_READ_URL with the asyncpg driver, or None when there is no replica."""
+        return None if self.database_read_url is None else _with_asyncpg(self.database_read_url)
+
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgresql+asyncpg://", "postgres://")
+
+
+def _with_asyncpg(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -54,17 +53,3 @@ async def _count_failure(engine: AsyncEngine, ingestion_id: Any, exc: Exception)
             await finish_failed(
                 conn, ingestion_id, f"{type(exc).__name__} after {attempts} attempts"
             )
-
-
-async def run_worker(state: Any, interval_s: float = 5.0) -> None:
-    """Loop until shutdown, processing whatever is pending."""
-    while not state.shutting_down:
-        try:
-            busy = await process_next_pending(state.engine)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the database may be down; try again later
-            log.warning("ingest_worker_error", exc_type=type(exc).__name__)
-            busy = False
-        if not busy:
-            await asyncio.sleep(interval_s)

@@ -33,6 +33,7 @@ from health_export.ingest.upsert import (
 )
 from health_export.ingest.workout_twins import WorkoutTwins
 from health_export.partitions import ensure_partitions_exist, month_of, next_month
+from health_export.replica.fences import advance_read_fence
 
 # Advisory lock class for "one ingest per user at a time" ("HEin" in ASCII).
 INGEST_LOCK_CLASS = 0x4865_696E
@@ -299,6 +300,7 @@ class PayloadWriter:
                 counts = await self._write_rows(table, rows, user_id)
                 result.by_table[table] = result.by_table.get(table, TableCounts()) + counts
         await self.twins.merge(self.apg, user_id, result.by_table)
+        await advance_read_fence(self.apg, user_id)
         return result
 
     async def close(self, *, committed: bool) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_export.auth.audit import origin_of, record_audit
 from health_export.auth.dependencies import AnyPrincipal, ReadPrincipal
@@ -12,6 +14,7 @@ from health_export.auth.models import User
 from health_export.auth.principal import Principal, Scope
 from health_export.core.db import SessionDep
 from health_export.core.errors import Forbidden, NotFound
+from health_export.replica.routing import read_session
 
 _USER_ID_DOC = "Admin keys only: act on this user's data instead of your own (audited)."
 UserIdQuery = Annotated[int | None, Query(ge=1, description=_USER_ID_DOC)]
@@ -50,6 +53,16 @@ async def read_target(
 
 
 TargetUser = Annotated[int, Depends(read_target)]
+
+
+async def get_read_session(request: Request, user_id: TargetUser) -> AsyncIterator[AsyncSession]:
+    """A read route's session: the replica's once it holds the user's last write, else
+    the primary's (replica/routing.py). Nothing is written through it or committed."""
+    async with read_session(request.app.state, user_id) as session:
+        yield session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 
 async def erase_principal(principal: AnyPrincipal) -> Principal:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from health_export.replica.fences import advance_read_fence
 from health_export.samples import data_repository
 from health_export.samples.params import TimeRange
 from health_export.samples.repository import driver
@@ -24,6 +25,7 @@ async def erase(
             deleted[table] = await data_repository.erase(
                 apg, table, user_id, span.lower, span.upper
             )
+    await advance_read_fence(apg, user_id)  # a replica lagging behind it must not answer
     # Whatever went, an earlier ingest answer may now count rows that are gone. Last, so
     # this row lock is taken after the rows', as an ingest takes it.
     await data_repository.forget_latest_ingestion(apg, user_id)

@@ -14,6 +14,7 @@ from health_export.auth.principal import Scope
 from health_export.core.db import SessionDep
 from health_export.core.errors import Forbidden
 from health_export.core.jsonresponse import ORJSONResponse
+from health_export.replica.routing import read_engine_for
 from health_export.samples.access import (
     ErasePrincipal,
     TargetUser,
@@ -84,7 +85,8 @@ async def export(
     }
     if gzipped:
         headers["Content-Encoding"] = "gzip"
-    chunks = export_chunks(request.app.state.engine, wanted, gzipped=gzipped)
+    engine = await read_engine_for(request.app.state, user_id)
+    chunks = export_chunks(engine, wanted, gzipped=gzipped)
     return StreamingResponse(chunks, media_type=MEDIA_TYPES[format], headers=headers)
 
 

@@ -7,9 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from health_export.core.db import SessionDep
 from health_export.samples import records, sleep, workouts
-from health_export.samples.access import TargetUser
+from health_export.samples.access import ReadSessionDep, TargetUser
 from health_export.samples.geo import GPX_MEDIA_TYPE, download_name, route_feature, route_gpx
 from health_export.samples.params import parse_bbox, parse_range, parse_zone
 from health_export.samples.queries import EndQuery, LimitQuery, StartQuery, TzQuery
@@ -43,7 +42,7 @@ NOT_FOUND: dict[int | str, dict[str, str]] = {404: {"description": "No such reco
 async def sleep_nights(
     request: Request,
     user_id: TargetUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     start: StartQuery = None,
     end: EndQuery = None,
 ) -> Response:
@@ -56,7 +55,7 @@ async def sleep_nights(
 async def list_workouts(
     request: Request,
     user_id: TargetUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     start: StartQuery = None,
     end: EndQuery = None,
     type: Annotated[str | None, Query(description="Workout name, e.g. Outdoor Run")] = None,  # noqa: A002
@@ -79,7 +78,7 @@ async def list_workouts(
     "/workouts/{workout_id}", response_model=WorkoutDetail, responses={**ERRORS, **NOT_FOUND}
 )
 async def workout_detail(
-    request: Request, workout_id: str, user_id: TargetUser, session: SessionDep
+    request: Request, workout_id: str, user_id: TargetUser, session: ReadSessionDep
 ) -> Response:
     """One workout with its summaries, metadata and time series."""
     answer = await workouts.workout_detail(session, user_id, workout_id)
@@ -99,7 +98,7 @@ async def workout_route(
     request: Request,
     workout_id: str,
     user_id: TargetUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     format: Literal["geojson", "gpx"] = "geojson",  # noqa: A002
 ) -> Response:
     """The route as a GeoJSON Feature (LineString; times and speeds in properties) or GPX 1.1."""
@@ -119,7 +118,7 @@ def _record_route(path: str, name: str, model: type[RecordList[Any]], summary: s
     async def endpoint(
         request: Request,
         user_id: TargetUser,
-        session: SessionDep,
+        session: ReadSessionDep,
         start: StartQuery = None,
         end: EndQuery = None,
         limit: LimitQuery = 1000,
@@ -154,7 +153,7 @@ _record_route(
 
 @router.get("/ecg/{recording_id}", response_model=EcgDetail, responses={**ERRORS, **NOT_FOUND})
 async def ecg_detail(
-    request: Request, recording_id: str, user_id: TargetUser, session: SessionDep
+    request: Request, recording_id: str, user_id: TargetUser, session: ReadSessionDep
 ) -> Response:
     """One ECG recording with its voltage samples (µV)."""
     answer: dict[str, Any] = await records.ecg_detail(session, user_id, recording_id)

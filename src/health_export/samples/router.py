@@ -7,9 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from health_export.core.db import SessionDep
 from health_export.samples import service, views
-from health_export.samples.access import TargetUser
+from health_export.samples.access import ReadSessionDep, TargetUser
 from health_export.samples.export_router import router as export_router
 from health_export.samples.params import parse_range, parse_zone
 from health_export.samples.queries import (
@@ -42,7 +41,7 @@ MetricName = Annotated[str, Path(description="Metric name, e.g. heart_rate, step
 
 
 @router.get("/metrics", response_model=MetricList, responses=READ_ERRORS)
-async def list_metrics(request: Request, user_id: TargetUser, session: SessionDep) -> Response:
+async def list_metrics(request: Request, user_id: TargetUser, session: ReadSessionDep) -> Response:
     """Every metric you have: unit, kind, sample count, first and last time, sources."""
     return await json_response(request, await service.list_metrics(session, user_id))
 
@@ -52,7 +51,7 @@ async def metric_samples(
     request: Request,
     name: MetricName,
     user_id: TargetUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     start: StartQuery = None,
     end: EndQuery = None,
     source: SourceQuery = None,
@@ -79,7 +78,7 @@ async def metric_series(
     request: Request,
     name: MetricName,
     user_id: TargetUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     start: StartQuery = None,
     end: EndQuery = None,
     bucket: Annotated[Bucket, Query(description="Bucket width")] = "day",
@@ -110,7 +109,7 @@ async def metric_series(
 async def heart_rate(
     request: Request,
     user_id: TargetUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     start: StartQuery = None,
     end: EndQuery = None,
     source: SourceQuery = None,
@@ -127,7 +126,7 @@ async def heart_rate(
 async def blood_pressure(
     request: Request,
     user_id: TargetUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     start: StartQuery = None,
     end: EndQuery = None,
     source: SourceQuery = None,
@@ -146,7 +145,7 @@ async def blood_pressure(
 async def activity_daily(
     request: Request,
     user_id: TargetUser,
-    session: SessionDep,
+    session: ReadSessionDep,
     start: StartQuery = None,
     end: EndQuery = None,
     tz: TzQuery = None,
