@@ -40,6 +40,7 @@ def test_worker_on_an_unmigrated_database_exits_naming_the_command_to_run(
         check=False,
     )
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [
-        "the database is not at this release's schema: run `health-export migrate`"
-    ]
+    # Every command first names its database; the refusal is the one line after it.
+    using, *refusal = done.stderr.strip().splitlines()
+    assert using.startswith("health-export: using database ")
+    assert refusal == ["the database is not at this release's schema: run `health-export migrate`"]
