@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from health_export.auth import models as auth_models  # noqa: F401
 from health_export.core.db import Base
+from health_export.rollups import models as rollups_models  # noqa: F401
 from health_export.samples import models as samples_models  # noqa: F401
 
 metadata = Base.metadata

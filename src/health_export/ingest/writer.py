@@ -33,6 +33,7 @@ from health_export.ingest.upsert import (
 )
 from health_export.ingest.workout_twins import WorkoutTwins
 from health_export.partitions import ensure_partitions_exist, month_of, next_month
+from health_export.rollups.maintain import TouchedDays
 
 # Advisory lock class for "one ingest per user at a time" ("HEin" in ASCII).
 INGEST_LOCK_CLASS = 0x4865_696E
@@ -233,6 +234,8 @@ class PayloadWriter:
         self._batch_tables: set[str] = set()
         self._written_tables: set[str] = set()
         self.twins = WorkoutTwins()
+        # The days whose rollups this write changes, recomputed once at its end.
+        self.touched_days = TouchedDays()
 
     async def start(self) -> None:
         """Begin the transaction with its settings.
@@ -299,6 +302,8 @@ class PayloadWriter:
                 counts = await self._write_rows(table, rows, user_id)
                 result.by_table[table] = result.by_table.get(table, TableCounts()) + counts
         await self.twins.merge(self.apg, user_id, result.by_table)
+        # In the same transaction as the rows: a committed ingest has exact rollups.
+        await self.touched_days.refresh(self.apg, user_id)
         return result
 
     async def close(self, *, committed: bool) -> None:
@@ -338,6 +343,8 @@ class PayloadWriter:
                 return TableCounts(unchanged=skipped)
         else:
             skipped = 0
+        if table == "metric_samples":
+            self.touched_days.add_rows(WRITES[table].staging_columns, rows)
         counts = await write_small_or_whole(self.engine, self.apg, WRITES[table], user_id, rows)
         counts.unchanged += skipped
         return counts
@@ -347,6 +354,8 @@ class PayloadWriter:
         table = batch.write.table
         if table == "workouts":
             await self.twins.drop_from_staged(self.apg, user_id, batch.table)
+        elif table == "metric_samples":
+            await self.touched_days.add_staged(self.apg, batch.table)
         writer = self.tables.setdefault(table, TableWriter(self.apg, batch.write))
         await writer.store(batch, user_id)
         self._written_tables.add(batch.table)
