@@ -13,6 +13,7 @@ import typer
 
 from health_export.auth.commands import bootstrap, keys_app, users_app
 from health_export.core.config import ConfigError, Settings, load_settings
+from health_export.rollups.commands import rollups_app
 
 # After SIGTERM, /ready and new ingests answer 503 this long while the listener stays open,
 # so a load balancer or proxy stops sending before connections close (part of the grace).
@@ -170,6 +171,7 @@ def replay(
 
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
+app.add_typer(rollups_app, name="rollups")
 app.command("bootstrap")(bootstrap)
 
 

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     rate_limit_key_prefix: str = "health-export:ratelimit:"
     session_ttl_seconds: int = Field(default=8 * 3600, ge=60, le=30 * 86400)
     raw_retention_days: int = Field(default=0, ge=0)
+    # Day/week/month series and daily activity read the daily rollups (off: every row).
+    rollups_read: bool = True
     metrics_token: str | None = None
 
     @field_validator("database_url")
