@@ -37,7 +37,7 @@ async def _store_rows_before_rollups(url: str) -> int:
             await apg.fetchval("INSERT INTO sources (name) VALUES ($1) RETURNING id", name)
             for name in ("Watch", "iPhone")
         ]
-        rows = []
+        rows: list[tuple[object, ...]] = []
         for hour in range(30):
             at = START + timedelta(hours=hour)
             rows.append((user, steps, watch, at, -300, "count", 100.0, None, None, None))
