@@ -46,6 +46,11 @@ async def _store_rows_before_rollups(url: str) -> int:
         columns = ["user_id", "metric_id", "source_id", "start_at", "utc_offset_min", "unit"]
         columns += ["qty", "min", "avg", "max"]
         await apg.copy_records_to_table("metric_samples", records=rows, columns=columns)
+        # What that release's writer recorded beside the rows.
+        await apg.execute(
+            "INSERT INTO metric_sources SELECT DISTINCT user_id, metric_id, source_id "
+            "FROM metric_samples"
+        )
         return int(user)
     finally:
         await apg.close()

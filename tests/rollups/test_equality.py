@@ -19,7 +19,7 @@ from fastapi import FastAPI
 
 from tests.fixtures import rollup_corpus
 from tests.fixtures.auth import TestKey
-from tests.fixtures.payloads import WATCH
+from tests.fixtures.payloads import PHONE, WATCH
 from tests.ingest.conftest import fetch
 from tests.samples.conftest import Ingest
 
@@ -160,6 +160,30 @@ async def test_rollup_answers_equal_row_answers_after_erasing_a_range(
     assert await _rollup_rows(app, owner) < before
     answered = await assert_every_answer_equal(client, rows_client, owner, RANGES[:2])
     assert answered > 60
+
+
+async def test_rollup_answers_equal_row_answers_when_a_second_source_arrives_later(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    rows_client: httpx.AsyncClient,
+    owner: TestKey,
+    ingest: Ingest,
+) -> None:
+    # Weeks of Watch steps alone (no per-period rollups kept), then the iPhone's for a
+    # few days: every day of the Watch-only weeks must now answer per period too.
+    await ingest(owner, rollup_corpus.steps_of(WATCH, date(2024, 2, 20), 40))
+    await ingest(owner, rollup_corpus.steps_of(PHONE, date(2024, 3, 9), 3))
+    periods = await fetch(
+        app,
+        "SELECT count(*) AS n FROM metric_rollups WHERE user_id = :u AND source_id = 0",
+        u=owner.user_id,
+    )
+    # Not only the days around the iPhone's (about 5): all 29 days of the Watch.
+    assert periods[0]["n"] >= 25
+    for span in (*RANGES, *ACTIVITY_RANGES[-3:]):
+        for path in ("/metrics/step_count/series", "/activity/daily"):
+            ours, theirs = await _answers(client, rows_client, owner, path, dict(span))
+            assert ours == theirs, (path, span)
 
 
 @pytest.mark.parametrize("tz", ["America/New_York", "Asia/Kolkata"])

@@ -343,9 +343,9 @@ class PayloadWriter:
                 return TableCounts(unchanged=skipped)
         else:
             skipped = 0
-        if table == "metric_samples":
-            self.touched_days.add_rows(WRITES[table].staging_columns, rows)
-        counts = await write_small_or_whole(self.engine, self.apg, WRITES[table], user_id, rows)
+        counts = await write_small_or_whole(
+            self.engine, self.apg, WRITES[table], user_id, rows, self.touched_days
+        )
         counts.unchanged += skipped
         return counts
 
@@ -354,9 +354,9 @@ class PayloadWriter:
         table = batch.write.table
         if table == "workouts":
             await self.twins.drop_from_staged(self.apg, user_id, batch.table)
-        elif table == "metric_samples":
-            await self.touched_days.add_staged(self.apg, batch.table)
-        writer = self.tables.setdefault(table, TableWriter(self.apg, batch.write))
+        writer = self.tables.setdefault(
+            table, TableWriter(self.apg, batch.write, self.touched_days)
+        )
         await writer.store(batch, user_id)
         self._written_tables.add(batch.table)
 

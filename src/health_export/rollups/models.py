@@ -2,9 +2,12 @@
 
 One row per (user, metric, local day, source) holds the count, sum, min and max of the
 values a series reads, and the earliest sample of that day with its UTC offset (which
-offset names a day's bucket). Rows with ``source_id`` 0 hold, for cumulative metrics,
-the same figures over periods instead of samples: one value per period (the largest
-source's), the API's rule against counting the Watch and the iPhone twice.
+offset names a day's bucket). Rows with ``source_id`` 0 hold, for cumulative metrics
+with more than one source, the same figures over periods instead of samples: one value
+per period (the largest source's), the API's rule against counting the Watch and the
+iPhone twice. A period row without ``first_at`` says that a day holding samples has no
+period (they count on a neighbouring day, by the larger offset); with one source a
+period is its sample, so no period rows are kept.
 
 Value columns, as in ``samples/repository.py``: ``n``/``total`` over
 COALESCE(qty, avg, systolic) (sum, avg, count), ``n_low``/``low`` over
@@ -40,8 +43,8 @@ metric_rollups = Table(
     Column("metric_id", Integer, nullable=False),
     Column("day", Date, nullable=False),
     Column("source_id", Integer, nullable=False),
-    Column("first_at", DateTime(timezone=True), nullable=False),
-    Column("first_off", SmallInteger, nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=True),
+    Column("first_off", SmallInteger, nullable=True),
     Column("n", Integer, nullable=False),
     Column("total", Double, nullable=True),
     Column("n_low", Integer, nullable=False),

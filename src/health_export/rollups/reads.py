@@ -73,7 +73,8 @@ def rollup_edges(
 def _rollup_part(query: SeriesQuery, binds: Binds, edges: Edges, bucket: str) -> str:
     n, total, low, high = _COLUMNS.get(query.agg, _DEFAULT_COLUMNS)
     if query.dedupe:
-        source = f"r.source_id = {binds(ALL_SOURCES)}"
+        # Empty period rows (first_at NULL) only say a day's periods were counted.
+        source = f"r.source_id = {binds(ALL_SOURCES)} AND r.first_at IS NOT NULL"
     elif query.source_id is not None:
         source = f"r.source_id = {binds(query.source_id)}"
     else:
@@ -105,6 +106,20 @@ async def series(session: AsyncSession, query: SeriesQuery) -> list[Record] | No
     return list(await apg.fetch(sql, *binds.values))
 
 
+async def source_counts_above_one(
+    session: AsyncSession, user_id: int, ids: Sequence[int]
+) -> list[int]:
+    """The metrics among ``ids`` that have more than one source (``metric_sources``)."""
+    apg = await driver(session)
+    rows = await apg.fetch(
+        "SELECT metric_id FROM metric_sources WHERE user_id = $1 AND metric_id = ANY($2::int[]) "
+        "GROUP BY metric_id HAVING count(*) > 1",
+        user_id,
+        list(ids),
+    )
+    return [row["metric_id"] for row in rows]
+
+
 async def daily_totals(
     session: AsyncSession,
     user_id: int,
@@ -118,9 +133,13 @@ async def daily_totals(
     if edges is None:
         return None
     binds = Binds(user_id, list(ids), *(bounds if edges.windows else ()))
+    # A metric with several sources reads its period rows; with one, its source's rows
+    # (a period is then its one sample).
+    several = await source_counts_above_one(session, user_id, ids)
     rollups = f"""
     SELECT day, metric_id, qty_total AS total FROM metric_rollups
-    WHERE user_id = $1 AND metric_id = ANY($2) AND source_id = {binds(ALL_SOURCES)}
+    WHERE user_id = $1 AND metric_id = ANY($2) AND first_at IS NOT NULL
+      AND (source_id = {binds(ALL_SOURCES)}) = (metric_id = ANY({binds(several)}::int[]))
       AND day >= {binds(edges.first)} AND day < {binds(edges.end)}"""  # noqa: S608
     parts = [rollups]
     if edges.windows:

@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from health_export.catalog.metrics import kind_of
 from health_export.ingest.writer import driver_connection, lock_user
 from health_export.rollups.maintain import (
     ONE_DAY,
     ROLLUP_COLUMNS,
     SUMMARY_SQL,
     DaySpan,
+    metrics_kept_per_period,
     span_arrays,
 )
 
@@ -36,9 +36,9 @@ class Rebuilt:
 
 
 _METRIC_SPANS = """
-SELECT mt.id, mt.name, min(s.start_at) AS first_at, max(s.start_at) AS last_at
+SELECT mt.id, min(s.start_at) AS first_at, max(s.start_at) AS last_at
 FROM metric_samples s JOIN metric_types mt ON mt.id = s.metric_id
-WHERE s.user_id = $1 GROUP BY mt.id, mt.name
+WHERE s.user_id = $1 GROUP BY mt.id
 """
 _FLOAT_EQUAL = (
     "((e.{c} IS NULL AND r.{c} IS NULL) OR abs(e.{c} - r.{c}) "
@@ -71,11 +71,13 @@ async def rebuild_user(engine: AsyncEngine, user_id: int, name: str) -> Rebuilt:
         apg = await driver_connection(conn)
         await apg.execute("SET LOCAL work_mem = '256MB'")
         spans = await _spans(apg, user_id)
+        per_period = await metrics_kept_per_period(apg, user_id, [s.metric_id for s in spans])
         await apg.execute(
             "CREATE TEMP TABLE rebuilt_rollups ON COMMIT DROP AS "  # noqa: S608 - fixed SQL
             f"SELECT * FROM ({SUMMARY_SQL}) summary",
             user_id,
             *span_arrays(spans),
+            sorted(per_period),
         )
         differing = int(await apg.fetchval(_DIFFERING, user_id))
         await apg.execute("DELETE FROM metric_rollups WHERE user_id = $1", user_id)
@@ -91,10 +93,7 @@ async def _spans(apg: Any, user_id: int) -> list[DaySpan]:
     rows = await apg.fetch(_METRIC_SPANS, user_id)
     return [
         DaySpan(
-            row["id"],
-            _utc_date(row["first_at"]) - ONE_DAY,
-            _utc_date(row["last_at"]) + ONE_DAY,
-            is_cumulative=kind_of(row["name"]) == "sum",
+            row["id"], _utc_date(row["first_at"]) - ONE_DAY, _utc_date(row["last_at"]) + ONE_DAY
         )
         for row in rows
     ]

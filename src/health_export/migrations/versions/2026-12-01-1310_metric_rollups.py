@@ -25,12 +25,18 @@ down_revision: str | None = "0007_latest_ingestions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Every row summarised per local day; the rows of cumulative metrics once more as
-# periods (source_id 0: one value per start, the largest source's, at its largest offset).
+# Every row summarised per local day and source; the rows of cumulative metrics with
+# more than one source once more as periods (source_id 0: one value per start, the
+# largest source's, at its largest offset), with an empty period row (first_at NULL)
+# for each day holding samples but no period.
 _BACKFILL = """
 INSERT INTO metric_rollups (user_id, metric_id, day, source_id, first_at, first_off,
                             n, total, n_low, low, n_high, high, qty_total)
-WITH picked AS (
+WITH per_period_metrics AS (
+    SELECT ms.user_id, ms.metric_id FROM metric_sources ms
+    JOIN metric_types mt ON mt.id = ms.metric_id AND mt.name = ANY(CAST(:cumulative AS text[]))
+    GROUP BY ms.user_id, ms.metric_id HAVING count(*) > 1),
+picked AS (
     SELECT user_id, metric_id, source_id, start_at, utc_offset_min AS off, qty,
            COALESCE(qty, avg, systolic) AS v,
            COALESCE(min, qty, avg, systolic) AS v_low,
@@ -39,25 +45,31 @@ WITH picked AS (
 periods AS (
     SELECT user_id, metric_id, 0 AS source_id, start_at, max(off) AS off, max(qty) AS qty,
            max(v) AS v, max(v_low) AS v_low, max(v_high) AS v_high
-    FROM picked
-    WHERE metric_id IN (SELECT id FROM metric_types WHERE name = ANY(CAST(:cumulative AS text[])))
+    FROM picked WHERE (user_id, metric_id) IN (SELECT * FROM per_period_metrics)
     GROUP BY user_id, metric_id, start_at),
 both_kinds AS (
-    SELECT user_id, metric_id, source_id, start_at, off, NULL::float8 AS qty, v, v_low, v_high
-    FROM picked
+    SELECT user_id, metric_id, source_id, start_at, off, qty, v, v_low, v_high FROM picked
     UNION ALL SELECT * FROM periods),
 per_offset AS (
     SELECT user_id, metric_id, source_id,
-           (start_at AT TIME ZONE 'UTC' + off * interval '1 minute')::date AS day, off,
+           ((start_at + make_interval(mins => off)) AT TIME ZONE 'UTC')::date AS day, off,
            min(start_at) AS first_at, count(v) AS n, sum(v) AS total,
            count(v_low) AS n_low, min(v_low) AS low, count(v_high) AS n_high,
            max(v_high) AS high, sum(qty) AS qty_total
-    FROM both_kinds GROUP BY 1, 2, 3, 4, 5)
+    FROM both_kinds GROUP BY 1, 2, 3, 4, 5),
+counted_days AS (
+    SELECT DISTINCT user_id, metric_id, 0 AS source_id, day, NULL::smallint AS off,
+           NULL::timestamptz AS first_at, 0::bigint AS n, NULL::float8 AS total,
+           0::bigint AS n_low, NULL::float8 AS low, 0::bigint AS n_high,
+           NULL::float8 AS high, NULL::float8 AS qty_total
+    FROM per_offset
+    WHERE source_id <> 0 AND (user_id, metric_id) IN (SELECT * FROM per_period_metrics)),
+parts AS (SELECT * FROM per_offset UNION ALL SELECT * FROM counted_days)
 SELECT user_id, metric_id, day, source_id, min(first_at),
        (array_agg(off ORDER BY first_at, off DESC))[1]::smallint,
        sum(n)::int, sum(total), sum(n_low)::int, min(low), sum(n_high)::int, max(high),
        sum(qty_total)
-FROM per_offset GROUP BY user_id, metric_id, day, source_id
+FROM parts GROUP BY user_id, metric_id, day, source_id
 """
 
 
@@ -68,8 +80,8 @@ def upgrade() -> None:
         sa.Column("metric_id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("source_id", sa.Integer(), nullable=False),
-        sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("first_off", sa.SmallInteger(), nullable=False),
+        sa.Column("first_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("first_off", sa.SmallInteger(), nullable=True),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.Column("total", sa.Double(), nullable=True),
         sa.Column("n_low", sa.Integer(), nullable=False),
