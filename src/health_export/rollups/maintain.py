@@ -232,10 +232,15 @@ async def _replace(apg: Any, user_id: int, spans: Sequence[DaySpan], per_period:
         user_id,
         *arrays,
     )
+    # The planner cannot see how many rows a span holds (it guesses one) and sorted
+    # 300k rows twice to group them; hashing took the summary from 0.76 to 0.47 s
+    # (300k single-source points, measured).
+    await apg.execute("SELECT set_config('enable_sort', 'off', true)")
     status: str = await apg.execute(
         f"INSERT INTO metric_rollups ({ROLLUP_COLUMNS}) {SUMMARY_SQL}",  # noqa: S608 - fixed SQL
         user_id,
         *arrays,
         sorted(per_period),
     )
+    await apg.execute("SELECT set_config('enable_sort', 'on', true)")
     return int(status.rsplit(" ", 1)[1])
