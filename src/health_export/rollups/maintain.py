@@ -19,6 +19,8 @@ from typing import Any
 from health_export.catalog.metrics import kind_of
 
 ONE_DAY = timedelta(days=1)
+# Advisory lock class for "one rollup recompute per user at a time" ("HErl" in ASCII).
+ROLLUP_LOCK_CLASS = 0x4845_726C
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +206,18 @@ def span_arrays(spans: Sequence[DaySpan]) -> list[list[Any]]:
     ]
 
 
+async def lock_rollups(apg: Any, user_id: int) -> None:
+    """Serialise the rollup writes of one user until the transaction ends.
+
+    An erase and an ingest of one user may recompute the same days: the second waits
+    for the first to commit, then deletes what it wrote and sees its rows. Taken after
+    the ingest's own user lock, never before it, so the two cannot deadlock.
+    """
+    await apg.execute(
+        "SELECT pg_advisory_xact_lock($1, $2)", ROLLUP_LOCK_CLASS, user_id % 2_147_483_647
+    )
+
+
 async def recompute(apg: Any, user_id: int, spans: Sequence[DaySpan]) -> int:
     """Replace the rollups of ``spans`` by a summary of the rows stored now; rows written.
 
@@ -213,6 +227,7 @@ async def recompute(apg: Any, user_id: int, spans: Sequence[DaySpan]) -> int:
     """
     if not spans:
         return 0
+    await lock_rollups(apg, user_id)
     per_period = await metrics_kept_per_period(apg, user_id, sorted({s.metric_id for s in spans}))
     written = await _replace(apg, user_id, spans, per_period)
     if per_period:

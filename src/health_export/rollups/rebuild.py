@@ -21,6 +21,7 @@ from health_export.rollups.maintain import (
     ROLLUP_COLUMNS,
     SUMMARY_SQL,
     DaySpan,
+    lock_rollups,
     metrics_kept_per_period,
     span_arrays,
 )
@@ -69,6 +70,7 @@ async def rebuild_user(engine: AsyncEngine, user_id: int, name: str) -> Rebuilt:
     async with engine.begin() as conn:
         await lock_user(conn, user_id)
         apg = await driver_connection(conn)
+        await lock_rollups(apg, user_id)
         await apg.execute("SET LOCAL work_mem = '256MB'")
         spans = await _spans(apg, user_id)
         per_period = await metrics_kept_per_period(apg, user_id, [s.metric_id for s in spans])
