@@ -16,6 +16,7 @@ from health_export.cli_database import exit_on_database_failure
 from health_export.cli_settings import command_settings
 from health_export.core.config import Settings
 from health_export.imports.apple_health.command import import_app
+from health_export.rollups.commands import rollups_app
 from health_export.sync.commands import setup_app
 
 # After SIGTERM, /ready and new ingests answer 503 this long while the listener stays open,
@@ -202,6 +203,7 @@ def replay(
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(import_app, name="import")
+app.add_typer(rollups_app, name="rollups")
 app.command("bootstrap")(bootstrap)
 app.command("setup-app")(setup_app)
 

@@ -50,6 +50,12 @@ def _request_of(ctx: Context) -> Request:
     return request
 
 
+def reads_rollups(ctx: Context) -> bool:
+    """Whether day-or-coarser answers read the rollups (``ROLLUPS_READ``), as the REST routes."""
+    reads: bool = _request_of(ctx).app.state.settings.rollups_read
+    return reads
+
+
 async def run_tool(
     ctx: Context, tool: str, arguments: Mapping[str, object], work: Work
 ) -> CallToolResult:

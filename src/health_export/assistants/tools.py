@@ -27,7 +27,7 @@ from health_export.assistants.arguments import (
     check_metric,
     period,
 )
-from health_export.assistants.calls import as_json, rest_url, run_tool
+from health_export.assistants.calls import as_json, reads_rollups, rest_url, run_tool
 from health_export.assistants.schemas import (
     DailyActivityAnswer,
     MetricsAnswer,
@@ -105,6 +105,7 @@ async def get_series(
         answer = await service.series(
             session, user_id, metric, span,
             bucket=choice.bucket, agg=agg, zone=zone, source=source, unit=unit,
+            rollups=reads_rollups(ctx),
         )  # fmt: skip
         query = {**arguments, "metric": None, "bucket": choice.bucket}
         return SeriesAnswer(
@@ -130,7 +131,9 @@ async def get_daily_activity(
         zone = parse_zone(tz)
         span = period(start, end, zone, ("start", "end"))
         check_days(span, "get_daily_activity")
-        answer = await views.activity_daily(session, user_id, span, zone)
+        answer = await views.activity_daily(
+            session, user_id, span, zone, rollups=reads_rollups(ctx)
+        )
         url = rest_url(f"{API}/activity/daily", arguments)
         return DailyActivityAnswer(**as_json(answer), source_url=url)
 

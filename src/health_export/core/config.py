@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     embedded_worker: bool = True
     # How long an idle worker waits before looking for queued work again.
     worker_poll_seconds: float = Field(default=5.0, gt=0, le=300)
+    # Day/week/month series and daily activity read the daily rollups (off: every row).
+    rollups_read: bool = True
     metrics_token: str | None = None
     # The server's address as the phone sees it (e.g. https://health.example.org), for
     # `setup-app` and the first-run banner; by default derived from HOST and PORT.

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from health_export.ingest.tables import TableWrite
+from health_export.rollups.maintain import TouchedDays
 
 # Up to this many rows a batch is sent as array parameters; above, by COPY.
 UNNEST_MAX_ROWS = 2000
@@ -135,19 +136,29 @@ async def record_metric_sources(apg: Any, user_id: int, pairs: set[tuple[str, st
 
 
 async def write_small_or_whole(
-    engine: AsyncEngine, apg: Any, write: TableWrite, user_id: int, rows: list[tuple[Any, ...]]
+    engine: AsyncEngine,
+    apg: Any,
+    write: TableWrite,
+    user_id: int,
+    rows: list[tuple[Any, ...]],
+    touched: TouchedDays | None = None,
 ) -> TableCounts:
-    """Upsert a batch that is all here: array parameters when small, else COPY."""
+    """Upsert a batch that is all here: array parameters when small, else COPY.
+
+    ``touched`` collects the days of the metric samples inserted or changed (rollups).
+    """
     records = prepared(write, rows)
     if len(records) <= UNNEST_MAX_ROWS and _fits_array_parameters(write, records):
         await intern_names(engine, write, records)
         await record_metric_sources(apg, user_id, metric_source_pairs(write, records))
         arrays = [list(column) for column in zip(*records, strict=True)]
         source = _unnest_source(write)
-        inserted, updated = await apg.fetchrow(upsert_sql(write, source), user_id, *arrays)
+        answer = await apg.fetchrow(upsert_sql(write, source), user_id, *arrays)
+        _note_written(touched, answer)
+        inserted, updated = answer[0], answer[1]
         return TableCounts(inserted, updated, len(rows) - inserted - updated)
     batch = await stage_batch(engine, apg, write, [rows], name=batch_table_name(), temporary=True)
-    table = TableWriter(apg, write)
+    table = TableWriter(apg, write, touched)
     await table.store(batch, user_id)
     return table.counts
 
@@ -245,12 +256,23 @@ def _created_at(name: str) -> float:
     return float(created) if created.isdigit() else float("inf")
 
 
-class TableWriter:
-    """Writes one table's batches in the ingest transaction, adding up their counts."""
+def _note_written(touched: TouchedDays | None, answer: Any) -> None:
+    """The (metric, UTC date) pairs an upsert of metric samples answered with."""
+    if touched is not None and len(answer) > 2 and answer[2] is not None:
+        touched.add_written(answer[2], answer[3])
 
-    def __init__(self, apg: Any, write: TableWrite) -> None:
+
+class TableWriter:
+    """Writes one table's batches in the ingest transaction, adding up their counts.
+
+    ``touched`` (metric samples only) collects the days whose rows were inserted or
+    changed, so that their rollups are recomputed; unchanged rows touch none.
+    """
+
+    def __init__(self, apg: Any, write: TableWrite, touched: TouchedDays | None = None) -> None:
         self.apg = apg
         self.write = write
+        self.touched = touched if write.table == "metric_samples" else None
         self.counts = TableCounts()
         # Once a batch met stored rows, later batches go straight to the upsert.
         self._met_stored_rows = False
@@ -265,6 +287,8 @@ class TableWriter:
         inserted = None if self._met_stored_rows else await self._insert_if_all_new(batch, user_id)
         if inserted is not None:
             updated = 0
+            if self.touched is not None:
+                await self.touched.add_staged(self.apg, batch.table)
         else:
             self._met_stored_rows = True
             inserted, updated = await self._upsert(batch, user_id)
@@ -284,6 +308,7 @@ class TableWriter:
                 )
         except asyncpg.exceptions.CardinalityViolationError:
             counts = await self.apg.fetchrow(upsert_sql(self.write, source), user_id)
+        _note_written(self.touched, counts)
         return int(counts[0]), int(counts[1])
 
     async def _insert_if_all_new(self, batch: Batch, user_id: int) -> int | None:
@@ -380,7 +405,23 @@ def upsert_sql(write: TableWrite, source: str, *, dedupe: bool = True) -> str:
         f"ON CONFLICT ({key}) DO UPDATE SET {updates}, "
         "revision = LEAST(t.revision, 32766) + 1 "
         f"WHERE ROW({current}) IS DISTINCT FROM ROW({incoming}) "
-        "RETURNING (revision = 0) AS is_insert) "
-        "SELECT count(*) FILTER (WHERE is_insert), count(*) FILTER (WHERE NOT is_insert) "
-        "FROM written"
+        f"RETURNING (revision = 0) AS is_insert{_WRITTEN_DAYS_RETURNING.get(write.table, '')}) "
+        "SELECT count(*) FILTER (WHERE is_insert), count(*) FILTER (WHERE NOT is_insert)"
+        f"{_WRITTEN_DAYS_SELECT.get(write.table, '')} FROM written"
     )
+
+
+# Metric samples also answer with the (metric, UTC date) pairs they inserted or changed:
+# the days whose rollups the write must recompute (rollups/maintain.py).
+_WRITTEN_DAYS_RETURNING = {
+    "metric_samples": ", metric_id, (start_at AT TIME ZONE 'UTC')::date AS utc_day"
+}
+_WRITTEN_DAYS_SELECT = {
+    "metric_samples": (
+        # Both arrays in the same order: the pairs are distinct, so the sort is total.
+        ", (SELECT array_agg(metric_id ORDER BY metric_id, utc_day) FROM "
+        "(SELECT DISTINCT metric_id, utc_day FROM written) d)"
+        ", (SELECT array_agg(utc_day ORDER BY metric_id, utc_day) FROM "
+        "(SELECT DISTINCT metric_id, utc_day FROM written) d)"
+    )
+}

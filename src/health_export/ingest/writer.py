@@ -34,6 +34,7 @@ from health_export.ingest.upsert import (
 from health_export.ingest.workout_twins import WorkoutTwins
 from health_export.partitions import ensure_partitions_exist, month_of, next_month
 from health_export.replica.fences import advance_read_fence
+from health_export.rollups.maintain import TouchedDays
 
 # Advisory lock class for "one ingest per user at a time" ("HEin" in ASCII).
 INGEST_LOCK_CLASS = 0x4865_696E
@@ -234,6 +235,8 @@ class PayloadWriter:
         self._batch_tables: set[str] = set()
         self._written_tables: set[str] = set()
         self.twins = WorkoutTwins()
+        # The days whose rollups this write changes, recomputed once at its end.
+        self.touched_days = TouchedDays()
 
     async def start(self) -> None:
         """Begin the transaction with its settings.
@@ -300,6 +303,8 @@ class PayloadWriter:
                 counts = await self._write_rows(table, rows, user_id)
                 result.by_table[table] = result.by_table.get(table, TableCounts()) + counts
         await self.twins.merge(self.apg, user_id, result.by_table)
+        # In the same transaction as the rows: a committed ingest has exact rollups.
+        await self.touched_days.refresh(self.apg, user_id)
         await advance_read_fence(self.apg, user_id)
         return result
 
@@ -340,7 +345,9 @@ class PayloadWriter:
                 return TableCounts(unchanged=skipped)
         else:
             skipped = 0
-        counts = await write_small_or_whole(self.engine, self.apg, WRITES[table], user_id, rows)
+        counts = await write_small_or_whole(
+            self.engine, self.apg, WRITES[table], user_id, rows, self.touched_days
+        )
         counts.unchanged += skipped
         return counts
 
@@ -349,7 +356,9 @@ class PayloadWriter:
         table = batch.write.table
         if table == "workouts":
             await self.twins.drop_from_staged(self.apg, user_id, batch.table)
-        writer = self.tables.setdefault(table, TableWriter(self.apg, batch.write))
+        writer = self.tables.setdefault(
+            table, TableWriter(self.apg, batch.write, self.touched_days)
+        )
         await writer.store(batch, user_id)
         self._written_tables.add(batch.table)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from health_export.rollups.maintain import refresh_range
 from health_export.samples.repository import Record
 
 _BOOKKEEPING = "'user_id', 'revision', 'start_at', 'end_at', 'utc_offset_min', 'source_id'"
@@ -267,6 +268,8 @@ async def _erase_metric_samples(apg: Any, user_id: int, start: datetime, end: da
             [row["metric_id"] for row in gone],
             [row["source_id"] for row in gone],
         )
+        metric_ids = sorted({row["metric_id"] for row in gone})
+        await refresh_range(apg, user_id, metric_ids, start, end)
     return sum(int(row["n"]) for row in gone)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -31,6 +31,7 @@ class SeriesQuery:
     daily: bool
     zone: str | None = None
     source_id: int | None = None
+    agg: str = "avg"
     # Local wall-clock midnights bounding the rows when start/end were bare dates.
     first_midnight: datetime | None = None
     end_midnight: datetime | None = None
@@ -207,34 +208,76 @@ def _value_rows(value: str, where: str, is_period_deduplicated: bool) -> str:
     return f"SELECT {columns} FROM metric_samples WHERE {where}"  # noqa: S608 - fixed fragments
 
 
-async def series(
-    session: AsyncSession,
-    query: SeriesQuery,
-) -> list[Record]:
-    """Bucketed aggregates: per (local bucket, offset), then merged per bucket for days+."""
-    binds = Binds(query.user_id, query.metric_id, query.lower, query.upper)
+@dataclass(frozen=True, slots=True)
+class Edges:
+    """The rows a rollup-backed answer still reads: local days outside [first, end)
+    (whose rollups cover them), within the start_at ``windows`` that can hold them."""
+
+    first: date
+    end: date
+    windows: tuple[tuple[datetime, datetime], ...]
+
+
+def _edge_where(binds: Binds, edges: Edges | None) -> str:
+    if edges is None:
+        return ""
+    windows = " OR ".join(
+        f"(start_at >= {binds(low)} AND start_at < {binds(high)})" for low, high in edges.windows
+    )
+    return f" AND ({windows})"
+
+
+def _outside_days(local: str, binds: Binds, edges: Edges | None) -> str:
+    if edges is None:
+        return ""
+    first, end = binds(_naive_midnight(edges.first)), binds(_naive_midnight(edges.end))
+    return f" AND NOT ({local} >= {first}::timestamp AND {local} < {end}::timestamp)"
+
+
+def _naive_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day)
+
+
+def per_offset_sql(query: SeriesQuery, binds: Binds, edges: Edges | None = None) -> str:
+    """Per (local bucket, offset): first instant, count, sum, min, max of the rows.
+
+    ``binds`` must hold (user, metric, lower, upper) as $1-$4.
+    """
     where = "user_id = $1 AND metric_id = $2 AND start_at >= $3 AND start_at < $4"
     if query.source_id is not None:
         where += f" AND source_id = {binds(query.source_id)}"
+    where += _edge_where(binds, edges)
     bucket = binds(query.bucket)
     local, offset = local_expression(binds(query.zone) if query.zone else None)
     rows = _value_rows(query.value_sql, where, query.dedupe)
     in_days = local_day_where(local, binds, query.first_midnight, query.end_midnight)
-    merge_key = "bucket" if query.daily else "bucket, off"
-    sql = f"""
-WITH per_offset AS (
+    in_days += _outside_days(local, binds, edges)
+    return f"""
     SELECT date_trunc({bucket}, {local}) AS bucket, {offset} AS off, min(s.start_at) AS first_at,
            count(s.v) AS n, sum(s.v) AS total, min(s.v) AS low, max(s.v) AS high
-    FROM ({rows}) s {in_days} GROUP BY 2, 1)
-SELECT bucket, (array_agg(off ORDER BY first_at))[1] AS off, sum(n)::bigint AS n,
+    FROM ({rows}) s {in_days} GROUP BY 2, 1"""  # noqa: S608 - fixed fragments, bound values
+
+
+def merged_sql(per_offset: str, *, daily: bool) -> str:
+    """Per bucket (days+) or per (bucket, offset): the parts of ``per_offset`` added up.
+
+    A bucket is named at the offset of its earliest row (the larger offset on a tie).
+    """
+    merge_key = "bucket" if daily else "bucket, off"
+    return f"""
+WITH per_offset AS ({per_offset})
+SELECT bucket, (array_agg(off ORDER BY first_at, off DESC))[1] AS off, sum(n)::bigint AS n,
        sum(total) AS total, min(low) AS low, max(high) AS high
 FROM per_offset GROUP BY {merge_key} ORDER BY bucket, min(first_at)
 """  # noqa: S608 - assembled from fixed fragments; values are bind parameters
-    apg = await driver(session)
+
+
+async def set_long_read_settings(apg: Any, *, daily: bool) -> None:
+    """Planner settings of a series over many rows."""
     # A year of minutes is ~525k rows: with the default 4 MB the planner sorted them on
     # disk (external merge, measured ~2x slower than hashing them in memory).
     await apg.execute("SET LOCAL work_mem = '64MB'")
-    if query.daily:
+    if daily:
         # Day and coarser buckets read long spans (a year: 525k rows); the monthly
         # partitions are too small for the planner to go parallel on its own, and two
         # workers took a year of heart rate from ~285 to ~180 ms (measured).
@@ -242,6 +285,17 @@ FROM per_offset GROUP BY {merge_key} ORDER BY bucket, min(first_at)
             "SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0; "
             "SET LOCAL min_parallel_table_scan_size = 0"
         )
+
+
+async def series(
+    session: AsyncSession,
+    query: SeriesQuery,
+) -> list[Record]:
+    """Bucketed aggregates: per (local bucket, offset), then merged per bucket for days+."""
+    binds = Binds(query.user_id, query.metric_id, query.lower, query.upper)
+    sql = merged_sql(per_offset_sql(query, binds), daily=query.daily)
+    apg = await driver(session)
+    await set_long_read_settings(apg, daily=query.daily)
     return list(await apg.fetch(sql, *binds.values))
 
 
@@ -249,10 +303,10 @@ _DAILY_ACTIVITY = """
 WITH periods AS (
     SELECT metric_id, start_at, max(utc_offset_min) AS off, max(qty) AS qty
     FROM metric_samples
-    WHERE user_id = $1 AND metric_id = ANY($2) AND start_at >= $3 AND start_at < $4
+    WHERE user_id = $1 AND metric_id = ANY($2) AND start_at >= $3 AND start_at < $4{edges}
     GROUP BY metric_id, start_at)
 SELECT date_trunc('day', {local})::date AS day, metric_id, sum(qty) AS total
-FROM periods s {in_days} GROUP BY 1, 2 ORDER BY 1, 2
+FROM periods s {in_days} GROUP BY 1, 2
 """
 
 
@@ -269,8 +323,19 @@ async def daily_totals(
     ``midnights`` are the local wall-clock bounds of the days asked by date.
     """
     binds = Binds(user_id, list(ids), *bounds)
-    local, _ = local_expression(binds(zone) if zone else None)
-    in_days = local_day_where(local, binds, *midnights)
+    sql = daily_totals_sql(binds, zone, midnights) + " ORDER BY 1, 2"
     apg = await driver(session)
-    sql = _DAILY_ACTIVITY.format(local=local, in_days=in_days)
     return list(await apg.fetch(sql, *binds.values))
+
+
+def daily_totals_sql(
+    binds: Binds,
+    zone: str | None,
+    midnights: tuple[datetime | None, datetime | None],
+    edges: Edges | None = None,
+) -> str:
+    """The daily-activity query; ``binds`` holds (user, metric ids, lower, upper) as $1-$4."""
+    edge_where = _edge_where(binds, edges)
+    local, _ = local_expression(binds(zone) if zone else None)
+    in_days = local_day_where(local, binds, *midnights) + _outside_days(local, binds, edges)
+    return _DAILY_ACTIVITY.format(local=local, in_days=in_days, edges=edge_where)

@@ -101,6 +101,7 @@ async def metric_series(
         zone=zone,
         source=source,
         unit=unit,
+        rollups=request.app.state.settings.rollups_read,
     )
     return await json_response(request, answer)
 
@@ -152,7 +153,9 @@ async def activity_daily(
 ) -> Response:
     """Per local day: steps, distance, energy, exercise, stand hours, flights (no double count)."""
     zone = parse_zone(tz)
-    answer = await views.activity_daily(session, user_id, parse_range(start, end, zone), zone)
+    span = parse_range(start, end, zone)
+    rollups: bool = request.app.state.settings.rollups_read
+    answer = await views.activity_daily(session, user_id, span, zone, rollups=rollups)
     return await json_response(request, answer)
 
 

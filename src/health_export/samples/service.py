@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from health_export.catalog.metrics import METRICS, canonical_unit, kind_of
 from health_export.catalog.units import IDENTITY, Conversion, conversion
 from health_export.core.errors import NotFound
+from health_export.rollups import reads as rollup_reads
 from health_export.samples import repository
 from health_export.samples.clock import at_offset, local_wall_clock
 from health_export.samples.local_days import instant_bounds, local_midnights
@@ -218,8 +219,13 @@ async def series(
     zone: ZoneInfo | None,
     source: str | None,
     unit: str | None,
+    rollups: bool = True,
 ) -> dict[str, Any]:
-    """Time-bucketed aggregates of one metric in local time (stored offsets or ``tz``)."""
+    """Time-bucketed aggregates of one metric in local time (stored offsets or ``tz``).
+
+    ``rollups``: day and coarser buckets read the daily rollups (the same numbers; off
+    reads every row, as ``ROLLUPS_READ=off`` does).
+    """
     check_series_span(bucket, span)
     chosen: Agg = agg or default_agg(name)
     metric_id = await metric_id_of(session, user_id, name)
@@ -246,8 +252,11 @@ async def series(
         daily=bucket in DAILY_BUCKETS,
         zone=zone_name,
         source_id=await source_filter(session, source),
+        agg=chosen,
     )
-    rows = await repository.series(session, query)
+    rows = await rollup_reads.series(session, query) if rollups else None
+    if rows is None:
+        rows = await repository.series(session, query)
     # Sub-day buckets keep their own offset (a repeated fall-back hour stays two buckets).
     day_zone = zone if query.daily else None
     points = [

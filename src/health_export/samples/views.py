@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from health_export.rollups import reads as rollup_reads
 from health_export.samples import repository
 from health_export.samples.clock import at_offset
 from health_export.samples.local_days import instant_bounds, local_midnights
@@ -79,19 +80,30 @@ async def blood_pressure(
 
 
 async def activity_daily(
-    session: AsyncSession, user_id: int, span: TimeRange, zone: ZoneInfo | None
+    session: AsyncSession,
+    user_id: int,
+    span: TimeRange,
+    zone: ZoneInfo | None,
+    *,
+    rollups: bool = True,
 ) -> dict[str, Any]:
     """Per local day: steps, distance, energy, exercise, stand hours, flights.
 
     Within one period (same metric, same start) sources are not added up: the largest
-    value counts; different periods add up.
+    value counts; different periods add up. ``rollups``: read the daily rollups where
+    they hold the answer (not with ``tz=``); off reads every row.
     """
     ids = await repository.metric_ids(session, list(ACTIVITY_METRICS.values()))
     field_of = {ids[metric]: field for field, metric in ACTIVITY_METRICS.items() if metric in ids}
     zone_name = zone.key if zone is not None else None
-    rows = await repository.daily_totals(
-        session, user_id, list(field_of), instant_bounds(span), zone_name, local_midnights(span)
-    )
+    bounds, midnights = instant_bounds(span), local_midnights(span)
+    rows = None
+    if rollups and zone is None:
+        rows = await rollup_reads.daily_totals(session, user_id, list(field_of), bounds, midnights)
+    if rows is None:
+        rows = await repository.daily_totals(
+            session, user_id, list(field_of), bounds, zone_name, midnights
+        )
     days: dict[date, dict[str, Any]] = defaultdict(dict)
     for row in rows:
         days[row["day"]][field_of[row["metric_id"]]] = row["total"]
