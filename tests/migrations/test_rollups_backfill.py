@@ -15,7 +15,7 @@ from health_export.partitions import ensure_partitions
 from health_export.rollups.rebuild import rebuild_user
 from tests.fixtures.databases import drop_database, fresh_database
 
-BEFORE_ROLLUPS = "0007_latest_ingestions"
+BEFORE_ROLLUPS = "0013_job_runs_read_fences"
 START = datetime(2024, 3, 9, 22, 0, tzinfo=UTC)
 
 
