@@ -44,7 +44,7 @@ def start_server(database_url: str, directory: Path, **overrides: Any) -> Server
     env = server_env(database_url, REDIS_URL, **settings)
     name = f"mcp-{uuid.uuid4().hex[:8]}"
     server = ServerProcess(env, directory / f"{name}.log", directory / name)
-    server.start()
+    server.start(timeout_s=90)  # the machine may be busy
     return server
 
 
