@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, get_args
+from zoneinfo import ZoneInfo
 
 import httpx
 import orjson
@@ -22,8 +24,10 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from health_export.imports.apple_health.importer import import_apple_health
 from health_export.samples.export_router import ErasureResult
 from health_export.samples.schemas_export import ExportRow, ExportRowType
+from tests.fixtures.apple_export import ExportBuilder, write_zip
 from tests.fixtures.auth import KeyFactory, TestKey
 from tests.fixtures.read_corpus import UNKNOWN_METRIC, rich_history
 from tests.samples.conftest import Ingest
@@ -113,6 +117,7 @@ def calls_of(history: History) -> dict[str, list[Call]]:
             Call(f"{API}/activity/daily", {"tz": "Europe/Paris"}, filled="days"),
         ],
         f"{API}/sleep": [Call(f"{API}/sleep", filled="nights")],
+        f"{API}/activity/rings": [Call(f"{API}/activity/rings", filled="days")],
         f"{API}/overview": [
             Call(f"{API}/overview", {"start": "2024-03-01", "end": "2024-04-30"}, filled="cards")
         ],
@@ -165,6 +170,14 @@ async def store_history(
     return History(owner, admin, answers[0]["ingestion_id"], [w["id"] for w in workouts], ecg["id"])
 
 
+async def import_archive(app: FastAPI, owner: TestKey, tmp_path: Path) -> None:
+    """An Apple Health archive imported for ``owner``: the rings the read API answers."""
+    export = ExportBuilder()
+    export.activity_summary("2024-03-14", 480.0)
+    archive = write_zip(tmp_path / "export.zip", export.xml())
+    await import_apple_health(app.state.engine, owner.user_id, archive, ZoneInfo("Europe/Paris"))
+
+
 def json_bodies(response: httpx.Response) -> Iterator[bytes]:
     """The JSON documents of an answer: the body, or each NDJSON line."""
     if response.headers["content-type"].startswith("application/x-ndjson"):
@@ -212,9 +225,11 @@ async def test_every_read_body_matches_its_documented_model(
     ingest: Ingest,
     owner: TestKey,
     make_key: KeyFactory,
+    tmp_path: Path,
 ) -> None:
     admin = await make_key(scopes=["admin", "read"], is_admin=True)
     history = await store_history(client, ingest, owner, admin)
+    await import_archive(app, owner, tmp_path)
     reads = documented_reads(app)
     walks = calls_of(history)
     assert set(walks) == set(reads), "a read route is not walked (or a walked one is gone)"
