@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
-from zoneinfo import ZoneInfo
 
 import httpx
 import orjson
@@ -24,12 +23,12 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from health_export.imports.apple_health.importer import import_apple_health
 from health_export.samples.export_router import ErasureResult
 from health_export.samples.schemas_export import ExportRow, ExportRowType
 from tests.fixtures.apple_export import ExportBuilder, write_zip
 from tests.fixtures.auth import KeyFactory, TestKey
 from tests.fixtures.read_corpus import UNKNOWN_METRIC, rich_history
+from tests.imports.uploads import upload, wait_finished
 from tests.samples.conftest import Ingest
 
 API = "/api/v1"
@@ -159,6 +158,14 @@ def calls_of(history: History) -> dict[str, list[Call]]:
     }
 
 
+def import_calls(import_id: str) -> dict[str, list[Call]]:
+    """How the archive import routes are walked."""
+    return {
+        f"{API}/imports": [Call(f"{API}/imports", filled="imports")],
+        f"{API}/imports/{{import_id}}": [Call(f"{API}/imports/{import_id}", filled="result")],
+    }
+
+
 async def store_history(
     client: httpx.AsyncClient, ingest: Ingest, owner: TestKey, admin: TestKey
 ) -> History:
@@ -170,12 +177,17 @@ async def store_history(
     return History(owner, admin, answers[0]["ingestion_id"], [w["id"] for w in workouts], ecg["id"])
 
 
-async def import_archive(app: FastAPI, owner: TestKey, tmp_path: Path) -> None:
-    """An Apple Health archive imported for ``owner``: the rings the read API answers."""
+async def import_archive(client: httpx.AsyncClient, owner: TestKey, tmp_path: Path) -> str:
+    """An Apple Health archive uploaded and imported for ``owner`` (its rings and its
+    import are read by the walk); the import's id."""
     export = ExportBuilder()
     export.activity_summary("2024-03-14", 480.0)
+    export.record("StepCount", "12", "2024-03-14 10:00:00 +0100", unit="count")
     archive = write_zip(tmp_path / "export.zip", export.xml())
-    await import_apple_health(app.state.engine, owner.user_id, archive, ZoneInfo("Europe/Paris"))
+    accepted = (await upload(client, owner, archive)).json()
+    done = await wait_finished(client, owner, accepted["status_url"])
+    assert done["status"] == "done", done
+    return str(accepted["id"])
 
 
 def json_bodies(response: httpx.Response) -> Iterator[bytes]:
@@ -229,9 +241,9 @@ async def test_every_read_body_matches_its_documented_model(
 ) -> None:
     admin = await make_key(scopes=["admin", "read"], is_admin=True)
     history = await store_history(client, ingest, owner, admin)
-    await import_archive(app, owner, tmp_path)
+    import_id = await import_archive(client, owner, tmp_path)
     reads = documented_reads(app)
-    walks = calls_of(history)
+    walks = calls_of(history) | import_calls(import_id)
     assert set(walks) == set(reads), "a read route is not walked (or a walked one is gone)"
     exported: set[str] = set()
     for path, model in reads.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
@@ -69,6 +70,10 @@ class Settings(BaseSettings):
     # Caps of an Apple Health archive import: inflated bytes and XML elements (zip bombs).
     import_max_inflated_bytes: int = Field(default=16 * 1024 * MIB, ge=1024 * 1024)
     import_max_elements: int = Field(default=500_000_000, ge=1000)
+    # POST /api/v1/imports/apple-health: the largest archive taken, and where uploads wait
+    # for the worker (relative paths are under the working directory; must be writable).
+    import_max_bytes: int = Field(default=4 * 1024 * MIB, ge=1024 * 1024)
+    import_dir: Path = Path("var/imports")
     metrics_token: str | None = None
     # The server's address as the phone sees it (e.g. https://health.example.org), for
     # `setup-app` and the first-run banner; by default derived from HOST and PORT.
@@ -142,6 +147,15 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("import_dir")
+    @classmethod
+    def _a_folder(cls, value: Path) -> Path:
+        if str(value).strip() in ("", "."):
+            raise ValueError("must name a folder for uploaded archives (e.g. var/imports)")
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} exists and is not a folder")
         return value
 
     @field_validator("log_level", mode="before")

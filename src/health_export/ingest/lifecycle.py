@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from health_export.core.logging import get_logger
+from health_export.imports.jobs import start_import_worker
 from health_export.ingest.parser_process import ParserProcess
 from health_export.ingest.service import IngestRuntime
 from health_export.ingest.upsert import drop_abandoned_batch_tables
@@ -89,6 +90,7 @@ async def start_ingest(state: Any) -> None:
     state.ingest_worker = asyncio.create_task(run_worker(state), name="ingest-worker")
     state.housekeeping = asyncio.create_task(_run_housekeeping(state), name="housekeeping")
     state.alerts = asyncio.create_task(run_alerts(state), name="sync-alerts")
+    state.import_worker = start_import_worker(state)
 
 
 async def stop_ingest(state: Any, grace_s: float) -> None:
@@ -97,7 +99,7 @@ async def stop_ingest(state: Any, grace_s: float) -> None:
     Whatever is still running after that is cancelled: its raw body is stored and the
     worker of the next start (or of another replica) finishes it.
     """
-    for task in (state.ingest_worker, state.housekeeping, state.alerts):
+    for task in (state.ingest_worker, state.housekeeping, state.alerts, state.import_worker):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

@@ -1,4 +1,4 @@
-"""activity_summaries: the daily Activity rings of Apple Health archives.
+"""activity_summaries (the daily Activity rings) and imports (archives uploaded over HTTP).
 
 Revision ID: 0011_archive_imports
 Revises: 0010_sync_history
@@ -49,11 +49,53 @@ def _create_activity_summaries() -> None:
     )
 
 
+def _tz_column(name: str, *, nullable: bool = True, now: bool = False) -> sa.Column[object]:
+    default = sa.text("now()") if now else None
+    return sa.Column(name, sa.DateTime(timezone=True), server_default=default, nullable=nullable)
+
+
+def _jsonb(name: str) -> sa.Column[object]:
+    return sa.Column(name, postgresql.JSONB(astext_type=sa.Text()), nullable=True)
+
+
+def _create_imports() -> None:
+    op.create_table(
+        "imports",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("key_id", sa.UUID(), nullable=True),
+        sa.Column("kind", sa.Text(), server_default=sa.text("'apple-health'"), nullable=False),
+        sa.Column("status", sa.Text(), server_default=sa.text("'queued'"), nullable=False),
+        sa.Column("tz", sa.Text(), nullable=False),
+        sa.Column("file_path", sa.Text(), nullable=False),
+        sa.Column("file_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        _jsonb("progress"),
+        _jsonb("result"),
+        _jsonb("error"),
+        _tz_column("created_at", nullable=False, now=True),
+        _tz_column("started_at"),
+        _tz_column("heartbeat_at"),
+        _tz_column("finished_at"),
+        _user_fk("imports"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_imports")),
+    )
+    op.create_index("ix_imports_user_id_created_at", "imports", ["user_id", "created_at"])
+    op.create_index(
+        "ix_imports_unfinished",
+        "imports",
+        ["created_at"],
+        postgresql_where=sa.text("status IN ('queued', 'running')"),
+    )
+
+
 def upgrade() -> None:
     """Create the tables."""
     _create_activity_summaries()
+    _create_imports()
 
 
 def downgrade() -> None:
     """Drop them."""
+    op.drop_table("imports")
     op.drop_table("activity_summaries")
