@@ -163,6 +163,9 @@ def import_calls(import_id: str) -> dict[str, list[Call]]:
     return {
         f"{API}/imports": [Call(f"{API}/imports", filled="imports")],
         f"{API}/imports/{{import_id}}": [Call(f"{API}/imports/{import_id}", filled="result")],
+        f"{API}/imports/{{import_id}}/coverage": [
+            Call(f"{API}/imports/{import_id}/coverage", filled="days")
+        ],
     }
 
 

@@ -105,7 +105,11 @@ async def _run_one(engine: AsyncEngine, settings: Settings, job: dict[str, Any])
         beating.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await beating
-    await _finish(engine, import_id, "done", progress, result=summary.as_dict())
+    async with engine.begin() as conn:
+        await repository.store_day_counts(conn, import_id, summary.day_counts)
+        await repository.finish(
+            conn, import_id, status="done", progress=progress.latest, result=summary.as_dict()
+        )
     remove_upload(path)
     log.info("import_done", import_id=str(import_id), records=summary.records)
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     Table,
     Text,
     func,
@@ -54,4 +56,21 @@ imports = Table(
         "created_at",
         postgresql_where=text("status IN ('queued', 'running')"),
     ),
+)
+
+# What an import's archive held: samples per metric and local day (the coverage report
+# compares them with what the app's feed stored).
+import_day_counts = Table(
+    "import_day_counts",
+    Base.metadata,
+    Column(
+        "import_id",
+        UUID(as_uuid=True),
+        ForeignKey("imports.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("metric", Text, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("samples", Integer, nullable=False),
+    PrimaryKeyConstraint("import_id", "metric", "day"),
 )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
+from datetime import date, timedelta
 from typing import Any
 
 import orjson
@@ -126,3 +128,27 @@ async def fetch_of_user(conn: AsyncConnection, user_id: int, limit: int) -> list
         {"user_id": user_id, "limit": limit},
     )
     return [dict(row) for row in rows.mappings()]
+
+
+_EPOCH = date(1970, 1, 1)
+
+
+async def store_day_counts(
+    conn: AsyncConnection, import_id: uuid.UUID, counts: Counter[tuple[str, int]]
+) -> None:
+    """What the archive held per metric and local day (replacing an earlier attempt's)."""
+    await conn.execute(
+        text("DELETE FROM import_day_counts WHERE import_id = :id"), {"id": import_id}
+    )
+    if not counts:
+        return
+    metrics = [metric for metric, _ in counts]
+    days = [_EPOCH + timedelta(days=day) for _, day in counts]
+    await conn.execute(
+        text(
+            "INSERT INTO import_day_counts (import_id, metric, day, samples) "
+            "SELECT :id, m, d, n FROM unnest(CAST(:metrics AS text[]), CAST(:days AS date[]), "
+            "CAST(:samples AS integer[])) AS c(m, d, n)"
+        ),
+        {"id": import_id, "metrics": metrics, "days": days, "samples": list(counts.values())},
+    )

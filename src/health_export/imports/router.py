@@ -8,13 +8,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from health_export.auth.dependencies import AnyPrincipal, IngestPrincipal, rate_limit_headers_of
-from health_export.core.errors import NotFound, ServiceUnavailable
+from health_export.auth.dependencies import (
+    AnyPrincipal,
+    IngestPrincipal,
+    ReadPrincipal,
+    rate_limit_headers_of,
+)
+from health_export.core.errors import Conflict, NotFound, ServiceUnavailable
 from health_export.core.jsonresponse import ORJSONResponse
 from health_export.imports import repository
 from health_export.imports.apple_health.clock import zone_named
+from health_export.imports.coverage import coverage
 from health_export.imports.schemas import (
     ImportAccepted,
+    ImportCoverage,
     ImportList,
     ImportStatus,
     status_document,
@@ -26,7 +33,10 @@ from health_export.imports.upload import (
     remove_upload,
     store_upload,
 )
-from health_export.samples.params import bad_parameter
+from health_export.samples.params import bad_parameter, parse_range
+from health_export.samples.queries import EndQuery, StartQuery
+from health_export.samples.responses import READ_ERRORS, json_response
+from health_export.samples.rings import day_bounds
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
 UPLOAD_PATH = "/api/v1/imports/apple-health"
@@ -132,3 +142,33 @@ async def get_import(
 ) -> dict[str, Any]:
     """``queued``, ``running`` (with progress), ``done`` (with the summary) or ``failed``."""
     return status_document(await owned_import(request, import_id, principal.user_id))
+
+
+@router.get(
+    "/imports/{import_id}/coverage",
+    response_model=ImportCoverage,
+    summary="Per metric and local day: samples in the archive against the app's feed",
+    responses={
+        **READ_ERRORS,
+        404: {"description": "No such import of yours"},
+        409: {"description": "The import is not done yet"},
+    },
+)
+async def import_coverage(
+    import_id: uuid.UUID,
+    request: Request,
+    principal: ReadPrincipal,
+    metric: Annotated[str | None, Query(description="Only this metric, e.g. step_count")] = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
+) -> Response:
+    """Days the feed lacks samples the archive has are flagged ``feed_incomplete``."""
+    row = await owned_import(request, import_id, principal.user_id)
+    if row["status"] != "done":
+        raise Conflict(f"the import is {row['status']}; its coverage is there once it is done")
+    first, after = day_bounds(parse_range(start, end))
+    async with request.app.state.engine.connect() as conn:
+        answer = await coverage(
+            conn, import_id, principal.user_id, metric=metric, first=first, after=after
+        )
+    return await json_response(request, answer)

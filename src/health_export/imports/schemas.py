@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -105,3 +105,39 @@ def status_document(row: dict[str, Any]) -> dict[str, Any]:
         "error": row["error"],
         "coverage_url": f"{url}/coverage",
     }
+
+
+class CoverageDay(BaseModel):
+    """One metric on one local day: the archive's samples against the feed's."""
+
+    metric: str
+    date: date
+    archive: int
+    feed: int
+    only_in_archive: int
+    feed_incomplete: bool
+
+
+class ImportCoverage(BaseModel):
+    """Per metric and local day of the archive, what the app's feed holds of it."""
+
+    model_config = example(
+        {
+            "import_id": "0b6c0ad4-4f8e-4b7e-9a51-3c1e1c0a4f10",
+            "days": [
+                {
+                    "metric": "step_count",
+                    "date": "2024-03-01",
+                    "archive": 96,
+                    "feed": 60,
+                    "only_in_archive": 36,
+                    "feed_incomplete": True,
+                }
+            ],
+            "days_feed_incomplete": 1,
+        }
+    )
+
+    import_id: str
+    days: list[CoverageDay]
+    days_feed_incomplete: int

@@ -8,7 +8,7 @@ with no zone, the day the phone counted the rings for.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_export.core.db import Base
+from health_export.samples.params import TimeRange
 
 # Units the values are stored in (energy converted from Apple's Cal/kcal/kJ).
 RING_UNITS = {
@@ -58,6 +59,21 @@ activity_summaries = Table(
     Column("attrs", JSONB, nullable=True),
     PrimaryKeyConstraint("user_id", "day"),
 )
+
+# Open ends: before and after any day a phone can have counted rings for.
+_FIRST_DAY = date(1900, 1, 1)
+_LAST_DAY = date(2400, 1, 1)
+
+
+def day_bounds(span: TimeRange) -> tuple[date, date]:
+    """[first, after) calendar days of a range: a date-time counts as its own date."""
+    first = span.start_day or (span.start.date() if span.start else _FIRST_DAY)
+    if span.end_day is not None:
+        after = span.end_day
+    else:
+        after = span.end.date() + timedelta(days=1) if span.end else _LAST_DAY
+    return first, after
+
 
 _RINGS_SQL = text(
     "SELECT day, active_energy_kcal, active_energy_goal_kcal, move_time_min, "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
@@ -10,16 +10,13 @@ from starlette.responses import Response
 
 from health_export.core.db import SessionDep
 from health_export.samples.access import TargetUser
-from health_export.samples.params import TimeRange, parse_range
+from health_export.samples.params import parse_range
 from health_export.samples.queries import EndQuery, StartQuery
 from health_export.samples.responses import READ_ERRORS, json_response
-from health_export.samples.rings import rings_between
+from health_export.samples.rings import day_bounds, rings_between
 from health_export.samples.schemas import example
 
 router = APIRouter(tags=["read"])
-# Open ends: before and after any day a phone can have counted rings for.
-_FIRST_DAY = date(1900, 1, 1)
-_LAST_DAY = date(2400, 1, 1)
 
 
 class Ring(BaseModel):
@@ -58,16 +55,6 @@ class ActivityRings(BaseModel):
     )
 
     days: list[RingDay]
-
-
-def day_bounds(span: TimeRange) -> tuple[date, date]:
-    """[first, after) calendar days of a range: a date-time counts as its own date."""
-    first = span.start_day or (span.start.date() if span.start else _FIRST_DAY)
-    if span.end_day is not None:
-        after = span.end_day
-    else:
-        after = span.end.date() + timedelta(days=1) if span.end else _LAST_DAY
-    return first, after
 
 
 @router.get("/activity/rings", response_model=ActivityRings, responses=READ_ERRORS)

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from health_export.imports.apple_health.archive import ExportArchive, ImportLimits
 from health_export.imports.apple_health.clock import ExportClock
 from health_export.imports.apple_health.ecg import EcgRejected, add_ecg
+from health_export.imports.apple_health.provenance import ArchivePayload
 from health_export.imports.apple_health.records import ImportCounts, RecordMapper, RecordRejected
 from health_export.imports.apple_health.rings import add_activity_summary
 from health_export.imports.apple_health.workouts import WorkoutMapper
@@ -72,6 +73,9 @@ class ImportSummary:
     activity_summaries: int = 0
     control_characters_removed: int = 0
     by_table: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Metric samples per (metric, local day as days since 1970-01-01), for the coverage
+    # report; not part of the printed summary.
+    day_counts: Counter[tuple[str, int]] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data."""
@@ -161,7 +165,7 @@ async def import_apple_health(
     nothing, when the archive cannot be imported whole."""
     started = time.monotonic()
     archive = await asyncio.to_thread(ExportArchive, path, limits or ImportLimits())
-    payload = NormalisedPayload()
+    payload = ArchivePayload()
     counts = ImportCounts()
     parsing = asyncio.ensure_future(
         asyncio.to_thread(parse_archive, archive, payload, ExportClock(zone), counts, on_progress)
@@ -202,7 +206,7 @@ async def _write(
 
 def _summary(
     counts: ImportCounts,
-    payload: NormalisedPayload,
+    payload: ArchivePayload,
     written: WriteResult,
     stats: StreamStats,
     seconds: float,
@@ -224,4 +228,5 @@ def _summary(
         activity_summaries=counts.activity_summaries,
         control_characters_removed=stats.control_characters_removed,
         by_table={table: c.as_dict() for table, c in sorted(written.by_table.items())},
+        day_counts=payload.day_counts,
     )

@@ -1,4 +1,6 @@
-"""activity_summaries (the daily Activity rings) and imports (archives uploaded over HTTP).
+"""activity_summaries (the daily Activity rings), imports (archives uploaded over HTTP),
+import_day_counts (what each archive held per metric and day), and the rule that an
+archive's metric row never replaces one the app's feed stored.
 
 Revision ID: 0011_archive_imports
 Revises: 0010_sync_history
@@ -89,13 +91,52 @@ def _create_imports() -> None:
     )
 
 
+def _create_import_day_counts() -> None:
+    op.create_table(
+        "import_day_counts",
+        sa.Column("import_id", sa.UUID(), nullable=False),
+        sa.Column("metric", sa.Text(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("samples", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["import_id"],
+            ["imports.id"],
+            name=op.f("fk_import_day_counts_import_id_imports"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("import_id", "metric", "day", name=op.f("pk_import_day_counts")),
+    )
+
+
+# An archive row (attrs.origin = 'archive') meeting a row the feed stored leaves it as
+# it is: the update is skipped (counted unchanged). The WHEN clause is evaluated without
+# calling the function, so every other update pays one jsonb lookup, nothing more.
+_KEEP_FEED_ROW_FUNCTION = """
+CREATE FUNCTION keep_feed_metric_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN NULL;
+END $$
+"""
+_KEEP_FEED_ROW_TRIGGER = """
+CREATE TRIGGER archive_keeps_feed_rows BEFORE UPDATE ON metric_samples FOR EACH ROW
+WHEN (NEW.attrs ->> 'origin' = 'archive' AND OLD.attrs ->> 'origin' IS DISTINCT FROM 'archive')
+EXECUTE FUNCTION keep_feed_metric_row()
+"""
+
+
 def upgrade() -> None:
-    """Create the tables."""
+    """Create the tables and the trigger."""
     _create_activity_summaries()
     _create_imports()
+    _create_import_day_counts()
+    op.execute(_KEEP_FEED_ROW_FUNCTION)
+    op.execute(_KEEP_FEED_ROW_TRIGGER)
 
 
 def downgrade() -> None:
     """Drop them."""
+    op.execute("DROP TRIGGER archive_keeps_feed_rows ON metric_samples")
+    op.execute("DROP FUNCTION keep_feed_metric_row()")
+    op.drop_table("import_day_counts")
     op.drop_table("imports")
     op.drop_table("activity_summaries")
