@@ -3,7 +3,9 @@ the CLI's counts; refusals as problem+json; another user's import is a 404."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from health_export.imports.jobs import run_import_jobs_once
+from health_export.imports.repository import store_day_counts
 from tests.fixtures.apple_export import ExportBuilder, write_zip
 from tests.fixtures.auth import create_user_with_key
 from tests.imports.conftest import count_rows, fetch
@@ -174,3 +177,35 @@ async def test_a_dead_workers_import_is_run_again(
     assert done["status"] == "done"
     assert done["attempts"] == 2
     assert await count_rows(app, "metric_samples", user.user_id) == 1
+
+
+async def test_a_run_given_up_for_dead_and_its_rerun_may_finish_together(
+    app: FastAPI, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    user = await create_user_with_key(app)
+    accepted = (
+        await upload(client, user, write_zip(tmp_path / "e.zip", ExportBuilder().xml()))
+    ).json()
+    await wait_finished(client, user, accepted["status_url"])
+    import_id = uuid.UUID(accepted["id"])
+    counts: Counter[tuple[str, int]] = Counter(
+        {("step_count", 19_783): 12, ("heart_rate", 19_783): 3}
+    )
+
+    async def finish_once() -> None:
+        async with app.state.engine.begin() as conn:
+            await store_day_counts(conn, import_id, counts)
+            await asyncio.sleep(0.05)  # both transactions are open at once
+
+    await asyncio.gather(finish_once(), finish_once())
+
+    stored = await fetch(
+        app,
+        "SELECT metric, day::text, samples FROM import_day_counts WHERE import_id = :id"
+        " ORDER BY metric",
+        id=import_id,
+    )
+    assert stored == [
+        {"metric": "heart_rate", "day": "2024-03-01", "samples": 3},
+        {"metric": "step_count", "day": "2024-03-01", "samples": 12},
+    ]

@@ -136,7 +136,12 @@ _EPOCH = date(1970, 1, 1)
 async def store_day_counts(
     conn: AsyncConnection, import_id: uuid.UUID, counts: Counter[tuple[str, int]]
 ) -> None:
-    """What the archive held per metric and local day (replacing an earlier attempt's)."""
+    """What the archive held per metric and local day (replacing an earlier attempt's).
+
+    The import's row is locked first: a run given up for dead may still be finishing
+    beside its re-run, and the two then write one after the other.
+    """
+    await conn.execute(text("SELECT 1 FROM imports WHERE id = :id FOR UPDATE"), {"id": import_id})
     await conn.execute(
         text("DELETE FROM import_day_counts WHERE import_id = :id"), {"id": import_id}
     )
