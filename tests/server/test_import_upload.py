@@ -16,7 +16,7 @@ import httpx
 from tests.fixtures.apple_export import PHONE, ExportBuilder
 from tests.fixtures.auth import create_user_with_key
 from tests.fixtures.live_server import ServerFactory
-from tests.reliability.server import ServerProcess
+from tests.reliability.server import ServerProcess, request_head, send_raw
 
 PADDING_BYTES = 96 * 1024 * 1024
 RECORDS = 3000
@@ -104,3 +104,34 @@ async def test_large_upload_streams_to_disk_and_is_imported(
     assert status["status"] == "done", status
     assert status["result"]["records"] == RECORDS
     assert status["result"]["by_table"]["metric_samples"]["inserted"] == RECORDS
+
+
+async def test_refusals_come_before_the_body_is_read(app: Any, live_server: ServerFactory) -> None:
+    user = await create_user_with_key(app)
+    reader = await create_user_with_key(app, scopes=["read"])
+    server = live_server(import_max_bytes=2 * 1024 * 1024)
+    path = "/api/v1/imports/apple-health?tz=UTC"
+    zip_type = {"Content-Type": "application/zip"}
+    # Heads announcing a gigabyte, and no body at all: the answers come from the head.
+    heads = {
+        "anonymous": request_head("POST", path, zip_type, content_length=1 << 30),
+        "no scope": request_head(
+            "POST", path, {**reader.headers, **zip_type}, content_length=1 << 30
+        ),
+        "too large": request_head(
+            "POST", path, {**user.headers, **zip_type}, content_length=1 << 30
+        ),
+    }
+
+    answers = {
+        name: await asyncio.to_thread(send_raw, server, head, [], timeout_s=10)
+        for name, head in heads.items()
+    }
+
+    assert {name: answer[0] for name, answer in answers.items()} == {
+        "anonymous": 401,
+        "no scope": 403,
+        "too large": 413,
+    }
+    assert all(answer[3] < 5 for answer in answers.values())  # no wait for a body
+    assert b"IMPORT_MAX_BYTES" in answers["too large"][2]
