@@ -6,6 +6,7 @@ import asyncio
 import io
 import logging
 import os
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -60,6 +61,10 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         # The alert check runs once at start-up only; the alert tests build apps that
         # check often (incidents are shared by every app on a database).
         "alert_check_seconds": 86400.0,
+        # Uploaded archives wait here, not in the checkout.
+        "import_dir": os.path.join(
+            tempfile.gettempdir(), f"health-export-test-imports-{os.getpid()}"
+        ),
     }
     values.update(overrides)
     return load_settings(**values)

@@ -30,6 +30,7 @@ from health_export.core.logging import configure_logging_for, get_logger
 from health_export.core.middleware import BodyPace, RequestContextMiddleware
 from health_export.core.redis import create_redis
 from health_export.dashboard.router import install_dashboard
+from health_export.imports.router import router as imports_router
 from health_export.ingest.lifecycle import start_ingest, stop_ingest
 from health_export.ingest.openapi import install_ingest_openapi
 from health_export.ingest.router import router as ingest_router
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ingest_router, responses=_PROTECTED_RESPONSES)
     app.include_router(samples_router, responses=_PROTECTED_RESPONSES)
     app.include_router(sync_router, responses=_PROTECTED_RESPONSES)
+    app.include_router(imports_router, responses=_PROTECTED_RESPONSES)
     mount_assistants(app)
     install_dashboard(app, _PROTECTED_RESPONSES)
     install_ingest_openapi(app)

@@ -76,6 +76,7 @@ async def test_json_summary_is_the_last_stdout_line(
                 "symptoms",
                 "cycle_tracking",
                 "heart_rate_notifications",
+                "activity_summaries",
             )
         ]
     )

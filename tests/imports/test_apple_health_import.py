@@ -244,7 +244,7 @@ async def test_every_type_family_lands_in_the_feed_tables(app: FastAPI, tmp_path
 
     assert summary.rejected == {"HeartRate: value is not a number": 1}
     assert summary.skipped["sleep duration goal (a setting)"] == 1
-    assert summary.skipped["ActivitySummary (daily rings): not stored yet"] == 1
+    assert summary.activity_summaries == 1
     assert (summary.workouts, summary.routes, summary.ecg) == (4, 2, 1)
     heart = await _metric(app, user.user_id, "heart_rate")
     assert [(row["avg"], row["min"], row["max"], row["qty"]) for row in heart] == [

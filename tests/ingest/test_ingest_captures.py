@@ -11,7 +11,7 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
-from health_export.ingest import service, writer
+from health_export.ingest import parse_stage, service, writer
 from health_export.ingest.upsert import BATCH_TABLE_PREFIX
 from tests.fixtures import payloads
 from tests.fixtures.captures import DAY_GROUPED_METRICS, SLEEP_STAGES, V1_WORKOUTS, Origin
@@ -161,7 +161,7 @@ async def test_every_export_in_one_large_body_is_stored_alike_in_batches_or_whol
     monkeypatch.setattr(service, "STREAM_FROM_BYTES", len(body) // 2)
     monkeypatch.setattr(writer, "DRAIN_MIN_ROWS", 200)
     monkeypatch.setattr(writer, "BATCH_ROWS", 300)
-    monkeypatch.setattr(service, "PENDING_ROWS_MAX", 300)
+    monkeypatch.setattr(parse_stage, "PENDING_ROWS_MAX", 300)
     monkeypatch.setattr(writer, "DRAIN_POLL_S", 0.001)
     batched, batched_counts = await _answer_and_counts(app, post, body)
     monkeypatch.setattr(service, "STREAM_FROM_BYTES", len(body) + 1)

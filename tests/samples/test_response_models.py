@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, get_args
 
 import httpx
@@ -24,8 +25,10 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from health_export.samples.export_router import ErasureResult
 from health_export.samples.schemas_export import ExportRow, ExportRowType
+from tests.fixtures.apple_export import ExportBuilder, write_zip
 from tests.fixtures.auth import KeyFactory, TestKey
 from tests.fixtures.read_corpus import UNKNOWN_METRIC, rich_history
+from tests.imports.uploads import upload, wait_finished
 from tests.samples.conftest import Ingest
 
 API = "/api/v1"
@@ -113,6 +116,7 @@ def calls_of(history: History) -> dict[str, list[Call]]:
             Call(f"{API}/activity/daily", {"tz": "Europe/Paris"}, filled="days"),
         ],
         f"{API}/sleep": [Call(f"{API}/sleep", filled="nights")],
+        f"{API}/activity/rings": [Call(f"{API}/activity/rings", filled="days")],
         f"{API}/overview": [
             Call(f"{API}/overview", {"start": "2024-03-01", "end": "2024-04-30"}, filled="cards")
         ],
@@ -154,6 +158,17 @@ def calls_of(history: History) -> dict[str, list[Call]]:
     }
 
 
+def import_calls(import_id: str) -> dict[str, list[Call]]:
+    """How the archive import routes are walked."""
+    return {
+        f"{API}/imports": [Call(f"{API}/imports", filled="imports")],
+        f"{API}/imports/{{import_id}}": [Call(f"{API}/imports/{import_id}", filled="result")],
+        f"{API}/imports/{{import_id}}/coverage": [
+            Call(f"{API}/imports/{import_id}/coverage", filled="days")
+        ],
+    }
+
+
 async def store_history(
     client: httpx.AsyncClient, ingest: Ingest, owner: TestKey, admin: TestKey
 ) -> History:
@@ -163,6 +178,19 @@ async def store_history(
     workouts = (await client.get(f"{API}/workouts", headers=headers)).json()["workouts"]
     (ecg, *_) = (await client.get(f"{API}/ecg", headers=headers)).json()["items"]
     return History(owner, admin, answers[0]["ingestion_id"], [w["id"] for w in workouts], ecg["id"])
+
+
+async def import_archive(client: httpx.AsyncClient, owner: TestKey, tmp_path: Path) -> str:
+    """An Apple Health archive uploaded and imported for ``owner`` (its rings and its
+    import are read by the walk); the import's id."""
+    export = ExportBuilder()
+    export.activity_summary("2024-03-14", 480.0)
+    export.record("StepCount", "12", "2024-03-14 10:00:00 +0100", unit="count")
+    archive = write_zip(tmp_path / "export.zip", export.xml())
+    accepted = (await upload(client, owner, archive)).json()
+    done = await wait_finished(client, owner, accepted["status_url"])
+    assert done["status"] == "done", done
+    return str(accepted["id"])
 
 
 def json_bodies(response: httpx.Response) -> Iterator[bytes]:
@@ -212,11 +240,13 @@ async def test_every_read_body_matches_its_documented_model(
     ingest: Ingest,
     owner: TestKey,
     make_key: KeyFactory,
+    tmp_path: Path,
 ) -> None:
     admin = await make_key(scopes=["admin", "read"], is_admin=True)
     history = await store_history(client, ingest, owner, admin)
+    import_id = await import_archive(client, owner, tmp_path)
     reads = documented_reads(app)
-    walks = calls_of(history)
+    walks = calls_of(history) | import_calls(import_id)
     assert set(walks) == set(reads), "a read route is not walked (or a walked one is gone)"
     exported: set[str] = set()
     for path, model in reads.items():

@@ -16,8 +16,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from health_export.auth.authenticate import authenticate
 from health_export.core.errors import AppError, problem_response
 
-# The ingest route streams its body under MAX_PAYLOAD_BYTES and authenticates first.
-UNGUARDED_PATHS = frozenset({"/api/v1/ingest", "/api/v1/ingest/"})
+# The ingest route streams its body under MAX_PAYLOAD_BYTES, the archive upload under
+# IMPORT_MAX_BYTES; both authenticate before reading a byte of it.
+UNGUARDED_PATHS = frozenset(
+    {
+        "/api/v1/ingest",
+        "/api/v1/ingest/",
+        "/api/v1/imports/apple-health",
+        "/api/v1/imports/apple-health/",
+    }
+)
 # Public routes with a body: bounded, but there is nobody to authenticate yet.
 PUBLIC_PATHS = frozenset({"/api/v1/auth/login"})
 

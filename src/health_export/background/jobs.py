@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from health_export.background.context import WorkerContext
 from health_export.core.config import Settings
+from health_export.imports.jobs import import_next_archive
 from health_export.ingest.housekeeping import (
     HOUSEKEEPING_INTERVAL_S,
     create_partitions_ahead,
@@ -78,6 +79,8 @@ async def finish_pending_ingestion(context: WorkerContext) -> bool:
 
 JOBS: tuple[Job, ...] = (
     QueueJob("ingest_pending", finish_pending_ingestion),
+    # Uploaded archives (claimed FOR UPDATE SKIP LOCKED; a stale heartbeat is re-run).
+    QueueJob("history_imports", import_next_archive),
     PeriodicJob("partitions_ahead", create_partitions_ahead, every_s=hourly),
     PeriodicJob("batch_table_sweep", drop_abandoned_batches, every_s=hourly),
     PeriodicJob("raw_retention", drop_expired_raw_bodies, every_s=hourly),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
@@ -77,6 +78,10 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=5.0, gt=0, le=300)
     # Day/week/month series and daily activity read the daily rollups (off: every row).
     rollups_read: bool = True
+    # POST /api/v1/imports/apple-health: the largest archive taken, and where uploads wait
+    # for the worker (relative paths are under the working directory; must be writable).
+    import_max_bytes: int = Field(default=4 * 1024 * MIB, ge=1024 * 1024)
+    import_dir: Path = Path("var/imports")
     metrics_token: str | None = None
     # The server's address as the phone sees it (e.g. https://health.example.org), for
     # `setup-app` and the first-run banner; by default derived from HOST and PORT.
@@ -151,6 +156,15 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("import_dir")
+    @classmethod
+    def _a_folder(cls, value: Path) -> Path:
+        if str(value).strip() in ("", "."):
+            raise ValueError("must name a folder for uploaded archives (e.g. var/imports)")
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} exists and is not a folder")
         return value
 
     @field_validator("log_level", mode="before")

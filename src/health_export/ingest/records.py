@@ -186,6 +186,19 @@ TABLES: dict[str, tuple[str, ...]] = {
         "threshold",
         "raw",
     ),
+    # Apple's daily Activity rings (only from an archive import); key (day).
+    "activity_summaries": (
+        "day",
+        "active_energy_kcal",
+        "active_energy_goal_kcal",
+        "move_time_min",
+        "move_time_goal_min",
+        "exercise_time_min",
+        "exercise_time_goal_min",
+        "stand_hours",
+        "stand_hours_goal",
+        "attrs",
+    ),
 }
 
 

@@ -168,5 +168,8 @@ WRITES: dict[str, TableWrite] = {
             _types("heart_rate_notifications"),
             ("user_id", "kind", "start_at"),
         ),
+        TableWrite(
+            "activity_summaries", _types("activity_summaries", day="date"), ("user_id", "day")
+        ),
     )
 }

@@ -22,6 +22,7 @@ from health_export.samples.queries import (
 )
 from health_export.samples.records_router import router as records_router
 from health_export.samples.responses import READ_ERRORS, json_response
+from health_export.samples.rings_router import router as rings_router
 from health_export.samples.schemas import (
     ActivityDaily,
     Agg,
@@ -161,3 +162,4 @@ async def activity_daily(
 
 router.include_router(records_router)
 router.include_router(export_router)
+router.include_router(rings_router)

@@ -170,7 +170,8 @@ def _print_summary(summary: ImportSummary, json_output: bool) -> None:
         f"{summary.records:,} records in {summary.seconds:,.1f} s ({rate:,.0f}/s): "
         f"{summary.inserted:,} inserted, {summary.updated:,} updated, "
         f"{summary.unchanged:,} unchanged; {summary.workouts:,} workouts, "
-        f"{summary.routes:,} routes, {summary.ecg:,} ECG"
+        f"{summary.routes:,} routes, {summary.ecg:,} ECG, "
+        f"{summary.activity_summaries:,} days of Activity rings"
     )
     for title, reasons in (("skipped", summary.skipped), ("rejected", summary.rejected)):
         for reason, count in reasons.items():

@@ -25,7 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from health_export.imports.apple_health.archive import ExportArchive, ImportLimits
 from health_export.imports.apple_health.clock import ExportClock
 from health_export.imports.apple_health.ecg import EcgRejected, add_ecg
-from health_export.imports.apple_health.records import ImportCounts, RecordMapper
+from health_export.imports.apple_health.provenance import ArchivePayload
+from health_export.imports.apple_health.records import ImportCounts, RecordMapper, RecordRejected
+from health_export.imports.apple_health.rings import add_activity_summary
 from health_export.imports.apple_health.workouts import WorkoutMapper
 from health_export.imports.apple_health.xml_stream import Node, StreamStats, stream_elements
 from health_export.ingest.parse_stage import wait_for_room
@@ -38,7 +40,6 @@ _NOT_STORED = {
     "ClinicalRecord": "clinical record (FHIR): no equivalent in the app's feed",
     "Audiogram": "audiogram: no equivalent in the app's feed",
     "VisionPrescription": "vision prescription: no equivalent in the app's feed",
-    "ActivitySummary": "ActivitySummary (daily rings): not stored yet",
 }
 _IGNORED = frozenset({"ExportDate"})
 
@@ -69,8 +70,12 @@ class ImportSummary:
     routes: int
     ecg: int
     seconds: float
+    activity_summaries: int = 0
     control_characters_removed: int = 0
     by_table: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Metric samples per (metric, local day as days since 1970-01-01), for the coverage
+    # report; not part of the printed summary.
+    day_counts: Counter[tuple[str, int]] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data."""
@@ -84,6 +89,7 @@ class ImportSummary:
             "workouts": self.workouts,
             "routes": self.routes,
             "ecg": self.ecg,
+            "activity_summaries": self.activity_summaries,
             "seconds": round(self.seconds, 3),
             "control_characters_removed": self.control_characters_removed,
             "by_table": self.by_table,
@@ -100,10 +106,19 @@ def parse_archive(
     """Every element of export.xml, then every ECG file, into ``payload`` (in a thread)."""
     records = RecordMapper(payload, clock, counts)
     workouts = WorkoutMapper(payload, clock, counts, archive.route_file)
+
+    def add_rings(node: Node) -> None:
+        counts.activity_summaries += 1
+        try:
+            add_activity_summary(payload, node)
+        except RecordRejected as exc:
+            counts.rejected[f"ActivitySummary: {exc}"] += 1
+
     handlers: dict[str, Callable[[Node], None]] = {
         "Record": records.add_record,
         "Correlation": records.add_correlation,
         "Workout": workouts.add_workout,
+        "ActivitySummary": add_rings,
     }
 
     def on_element(node: Node) -> None:
@@ -111,8 +126,6 @@ def parse_archive(
         if handler is not None:
             handler(node)
         elif node.tag not in _IGNORED:
-            if node.tag == "ActivitySummary":
-                counts.activity_summaries += 1
             reason = _NOT_STORED.get(node.tag, f"<{node.tag}>: unknown element")
             counts.skipped[reason] += 1
 
@@ -152,7 +165,7 @@ async def import_apple_health(
     nothing, when the archive cannot be imported whole."""
     started = time.monotonic()
     archive = await asyncio.to_thread(ExportArchive, path, limits or ImportLimits())
-    payload = NormalisedPayload()
+    payload = ArchivePayload()
     counts = ImportCounts()
     parsing = asyncio.ensure_future(
         asyncio.to_thread(parse_archive, archive, payload, ExportClock(zone), counts, on_progress)
@@ -193,7 +206,7 @@ async def _write(
 
 def _summary(
     counts: ImportCounts,
-    payload: NormalisedPayload,
+    payload: ArchivePayload,
     written: WriteResult,
     stats: StreamStats,
     seconds: float,
@@ -212,6 +225,8 @@ def _summary(
         routes=counts.routes,
         ecg=counts.ecg,
         seconds=seconds,
+        activity_summaries=counts.activity_summaries,
         control_characters_removed=stats.control_characters_removed,
         by_table={table: c.as_dict() for table, c in sorted(written.by_table.items())},
+        day_counts=payload.day_counts,
     )
