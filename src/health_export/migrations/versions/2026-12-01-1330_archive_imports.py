@@ -3,7 +3,7 @@ import_day_counts (what each archive held per metric and day), and the rule that
 archive's metric row never replaces one the app's feed stored.
 
 Revision ID: 0011_archive_imports
-Revises: 0010_sync_history
+Revises: 0012_metric_rollups
 Create Date: 2026-12-01 13:30:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0011_archive_imports"
-down_revision: str | None = "0010_sync_history"
+down_revision: str | None = "0012_metric_rollups"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
