@@ -32,6 +32,7 @@ PAGES = {
     "heart": Page("heart", "Heart", "heart"),
     "workouts": Page("workouts", "Workouts", "workouts"),
     "workout": Page("workout", "Workout", "workouts"),
+    "body": Page("body", "Body", "body"),
 }
 NAV = (
     ("overview", "/", "Overview"),
@@ -39,6 +40,7 @@ NAV = (
     ("sleep", "/sleep", "Sleep"),
     ("heart", "/heart", "Heart"),
     ("workouts", "/workouts", "Workouts"),
+    ("body", "/body", "Body"),
 )
 
 

@@ -6,6 +6,7 @@ import { el, errorState } from "./dom.js";
 import { loginForm } from "./login.js";
 import { currentRange, keepRangeInLinks } from "./range.js";
 import { activityPage } from "./pages/activity.js";
+import { bodyPage } from "./pages/body.js";
 import { heartPage } from "./pages/heart.js";
 import { overviewPage } from "./pages/overview.js";
 import { sleepPage } from "./pages/sleep.js";
@@ -19,6 +20,7 @@ const PAGES = {
   heart: heartPage,
   workouts: workoutsPage,
   workout: workoutPage,
+  body: bodyPage,
 };
 
 const main = document.getElementById("main");
