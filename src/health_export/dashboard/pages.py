@@ -33,6 +33,7 @@ PAGES = {
     "workouts": Page("workouts", "Workouts", "workouts"),
     "workout": Page("workout", "Workout", "workouts"),
     "body": Page("body", "Body", "body"),
+    "explore": Page("explore", "Explore", "explore"),
 }
 NAV = (
     ("overview", "/", "Overview"),
@@ -41,6 +42,7 @@ NAV = (
     ("heart", "/heart", "Heart"),
     ("workouts", "/workouts", "Workouts"),
     ("body", "/body", "Body"),
+    ("explore", "/explore", "Explore"),
 )
 
 

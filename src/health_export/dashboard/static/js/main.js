@@ -7,6 +7,7 @@ import { loginForm } from "./login.js";
 import { currentRange, keepRangeInLinks } from "./range.js";
 import { activityPage } from "./pages/activity.js";
 import { bodyPage } from "./pages/body.js";
+import { explorePage } from "./pages/explore.js";
 import { heartPage } from "./pages/heart.js";
 import { overviewPage } from "./pages/overview.js";
 import { sleepPage } from "./pages/sleep.js";
@@ -21,6 +22,7 @@ const PAGES = {
   workouts: workoutsPage,
   workout: workoutPage,
   body: bodyPage,
+  explore: explorePage,
 };
 
 const main = document.getElementById("main");
