@@ -42,8 +42,14 @@ class Person:
 @pytest.fixture(scope="package")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server for the dashboard's tests (each test's people are its own)."""
+    # Every test logs in from 127.0.0.1: the login limits of a real address would refuse them.
     env = server_env(
-        database_url, REDIS_URL, ingest_parser_process="false", auth_failure_limit_per_minute=1000
+        database_url,
+        REDIS_URL,
+        ingest_parser_process="false",
+        auth_failure_limit_per_minute=1000,
+        login_limit_per_address_per_minute=1000,
+        login_limit_per_account_per_hour=1000,
     )
     directory = tmp_path_factory.mktemp("dashboard")
     name = f"dashboard-{uuid.uuid4().hex[:8]}"

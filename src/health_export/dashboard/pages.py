@@ -34,6 +34,8 @@ PAGES = {
     "workout": Page("workout", "Workout", "workouts"),
     "body": Page("body", "Body", "body"),
     "explore": Page("explore", "Explore", "explore"),
+    "records": Page("records", "Records", "records"),
+    "sync": Page("sync", "Sync", "sync"),
 }
 NAV = (
     ("overview", "/", "Overview"),
@@ -43,6 +45,8 @@ NAV = (
     ("workouts", "/workouts", "Workouts"),
     ("body", "/body", "Body"),
     ("explore", "/explore", "Explore"),
+    ("records", "/records", "Records"),
+    ("sync", "/sync", "Sync"),
 )
 
 

@@ -36,7 +36,7 @@ def _add_page(path: str, page: Page) -> None:
 
 
 _add_page("/", PAGES["overview"])
-for _key in ("activity", "sleep", "heart", "workouts", "body", "explore"):
+for _key in ("activity", "sleep", "heart", "workouts", "body", "explore", "records", "sync"):
     _add_page(f"/{_key}", PAGES[_key])
 
 

@@ -10,7 +10,9 @@ import { bodyPage } from "./pages/body.js";
 import { explorePage } from "./pages/explore.js";
 import { heartPage } from "./pages/heart.js";
 import { overviewPage } from "./pages/overview.js";
+import { recordsPage } from "./pages/records.js";
 import { sleepPage } from "./pages/sleep.js";
+import { syncPage } from "./pages/sync.js";
 import { workoutPage } from "./pages/workout.js";
 import { workoutsPage } from "./pages/workouts.js";
 
@@ -23,6 +25,8 @@ const PAGES = {
   workout: workoutPage,
   body: bodyPage,
   explore: explorePage,
+  records: recordsPage,
+  sync: syncPage,
 };
 
 const main = document.getElementById("main");
