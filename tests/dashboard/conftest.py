@@ -39,11 +39,17 @@ class Person:
     key: TestKey
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """One server for the module (each test's people are its own)."""
+    """One server for the dashboard's tests (each test's people are its own)."""
+    # Every test logs in from 127.0.0.1: the login limits of a real address would refuse them.
     env = server_env(
-        database_url, REDIS_URL, ingest_parser_process="false", auth_failure_limit_per_minute=1000
+        database_url,
+        REDIS_URL,
+        ingest_parser_process="false",
+        auth_failure_limit_per_minute=1000,
+        login_limit_per_address_per_minute=1000,
+        login_limit_per_account_per_hour=1000,
     )
     directory = tmp_path_factory.mktemp("dashboard")
     name = f"dashboard-{uuid.uuid4().hex[:8]}"
@@ -53,7 +59,7 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     running.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 async def browser() -> AsyncIterator[Browser]:
     """Debian's Chromium; the tests skip, naming the package, when it is not installed."""
     executable = chromium_path()
@@ -88,7 +94,7 @@ async def make_person(app: FastAPI) -> Person:
     return Person(key.user_name, key)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 async def person(app: FastAPI, server: ServerProcess) -> Person:
     """A person with a month of every kind of data, ingested through the real server."""
     someone = await make_person(app)

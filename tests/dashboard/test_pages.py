@@ -13,7 +13,17 @@ from tests.reliability.server import ServerProcess
 RANGE = f"?start={FIRST_DAY}&end={LAST_DAY}&tz={ZONE}"
 # The API's end is exclusive: the page's last day is included.
 API_RANGE = {"start": FIRST_DAY, "end": "2024-04-01", "tz": ZONE}
-PAGES = ("/", "/activity", "/sleep", "/heart", "/workouts")
+PAGES = (
+    "/",
+    "/activity",
+    "/sleep",
+    "/heart",
+    "/workouts",
+    "/body",
+    "/explore",
+    "/records",
+    "/sync",
+)
 
 
 async def rows_of(page: Page, testid: str) -> dict[str, float]:

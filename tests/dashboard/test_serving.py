@@ -9,7 +9,17 @@ import httpx
 
 from health_export.dashboard.assets import STATIC_DIR
 
-PAGES = ("/", "/activity", "/sleep", "/heart", "/workouts", "/workouts/any-id")
+PAGES = (
+    "/",
+    "/activity",
+    "/sleep",
+    "/heart",
+    "/workouts",
+    "/workouts/any-id",
+    "/body",
+    "/explore",
+    "/explore/heart_rate",
+)
 UPLOT_SHA256 = "19c8d4c6ad88929a79f4ae49d6f7161566dfd0ba3d15cc495e974f787eb78f1f"
 
 

@@ -109,6 +109,10 @@ def calls_of(history: History) -> dict[str, list[Call]]:
                 filled="points",
             ),
         ],
+        f"{API}/metrics/{{name}}/newest": [
+            Call(f"{API}/metrics/heart_rate/newest", {"limit": "3"}, filled="samples"),
+            Call(f"{API}/metrics/weight_body_mass/newest", {"unit": "lb"}, filled="samples"),
+        ],
         f"{API}/heart-rate": [Call(f"{API}/heart-rate", {"limit": "2"}, filled="samples")],
         f"{API}/blood-pressure": [Call(f"{API}/blood-pressure", filled="samples")],
         f"{API}/activity/daily": [

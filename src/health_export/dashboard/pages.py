@@ -32,6 +32,10 @@ PAGES = {
     "heart": Page("heart", "Heart", "heart"),
     "workouts": Page("workouts", "Workouts", "workouts"),
     "workout": Page("workout", "Workout", "workouts"),
+    "body": Page("body", "Body", "body"),
+    "explore": Page("explore", "Explore", "explore"),
+    "records": Page("records", "Records", "records"),
+    "sync": Page("sync", "Sync", "sync"),
 }
 NAV = (
     ("overview", "/", "Overview"),
@@ -39,6 +43,10 @@ NAV = (
     ("sleep", "/sleep", "Sleep"),
     ("heart", "/heart", "Heart"),
     ("workouts", "/workouts", "Workouts"),
+    ("body", "/body", "Body"),
+    ("explore", "/explore", "Explore"),
+    ("records", "/records", "Records"),
+    ("sync", "/sync", "Sync"),
 )
 
 

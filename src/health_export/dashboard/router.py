@@ -36,7 +36,7 @@ def _add_page(path: str, page: Page) -> None:
 
 
 _add_page("/", PAGES["overview"])
-for _key in ("activity", "sleep", "heart", "workouts"):
+for _key in ("activity", "sleep", "heart", "workouts", "body", "explore", "records", "sync"):
     _add_page(f"/{_key}", PAGES[_key])
 
 
@@ -44,6 +44,12 @@ for _key in ("activity", "sleep", "heart", "workouts"):
 async def workout_page(workout_id: str, request: Request) -> Response:
     """One workout's page (the script reads the id from the path)."""
     return page_response(PAGES["workout"], request)
+
+
+@router.get("/explore/{metric}", name="dashboard_explore_metric")
+async def explore_page(metric: str, request: Request) -> Response:
+    """One metric explored (the script reads the name from the path)."""
+    return page_response(PAGES["explore"], request)
 
 
 @router.get("/static/{name:path}", name="dashboard_static")

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from health_export.samples.schemas import example
+from health_export.samples.schemas import Sample, example
 
 
 class DayValue(BaseModel):
@@ -109,3 +109,34 @@ class HeartDaily(BaseModel):
     tz: str | None
     unit: str
     days: list[HeartDay]
+
+
+class NewestSamples(BaseModel):
+    """A metric's newest stored samples in the range, newest first."""
+
+    model_config = example(
+        {
+            "metric": "weight_body_mass",
+            "unit": "kg",
+            "samples": [
+                {
+                    "start": "2024-03-14T07:02:00-04:00",
+                    "end": None,
+                    "source": "Withings",
+                    "unit": "kg",
+                    "qty": 72.4,
+                    "min": None,
+                    "avg": None,
+                    "max": None,
+                    "systolic": None,
+                    "diastolic": None,
+                    "attrs": None,
+                }
+            ],
+            "truncated": True,
+        }
+    )
+    metric: str
+    unit: str | None = Field(description="null: a metric the catalogue does not know")
+    samples: list[Sample]
+    truncated: bool = Field(description="More samples exist in the range than were returned")

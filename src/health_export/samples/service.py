@@ -100,7 +100,8 @@ def _metric_summary(row: Any, name: str, read_at: str) -> dict[str, Any]:
     }
 
 
-def _sample(row: Any, change: Conversion, unit: str | None) -> dict[str, Any]:
+def sample_out(row: Any, change: Conversion, unit: str | None) -> dict[str, Any]:
+    """One stored sample row as the API answers it (at its offset, in ``unit``)."""
     off = row["utc_offset_min"]
     values = {
         name: None if row[name] is None else change.apply(row[name]) for name in _VALUE_FIELDS
@@ -156,7 +157,7 @@ async def sample_page(
     metric_id = await metric_id_of(session, user_id, name)
     answer_unit, change = unit_change(name, unit)
     rows, next_cursor = await raw_rows(session, user_id, metric_id, span, source, limit, cursor)
-    samples = [_sample(row, change, answer_unit) for row in rows]
+    samples = [sample_out(row, change, answer_unit) for row in rows]
     return {"metric": name, "unit": answer_unit, "samples": samples, "next_cursor": next_cursor}
 
 

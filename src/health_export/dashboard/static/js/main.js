@@ -6,9 +6,13 @@ import { el, errorState } from "./dom.js";
 import { loginForm } from "./login.js";
 import { currentRange, keepRangeInLinks } from "./range.js";
 import { activityPage } from "./pages/activity.js";
+import { bodyPage } from "./pages/body.js";
+import { explorePage } from "./pages/explore.js";
 import { heartPage } from "./pages/heart.js";
 import { overviewPage } from "./pages/overview.js";
+import { recordsPage } from "./pages/records.js";
 import { sleepPage } from "./pages/sleep.js";
+import { syncPage } from "./pages/sync.js";
 import { workoutPage } from "./pages/workout.js";
 import { workoutsPage } from "./pages/workouts.js";
 
@@ -19,6 +23,10 @@ const PAGES = {
   heart: heartPage,
   workouts: workoutsPage,
   workout: workoutPage,
+  body: bodyPage,
+  explore: explorePage,
+  records: recordsPage,
+  sync: syncPage,
 };
 
 const main = document.getElementById("main");

@@ -115,3 +115,31 @@ export function keepRangeInLinks(range) {
     link.href = `${new URL(link.href).pathname}${rangeQuery(range)}`;
   }
 }
+
+// The UTC offset of `zone` at `epochMs`, in minutes ("GMT-05:00" → -300).
+function offsetMinutes(zone, epochMs) {
+  const name = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" })
+    .formatToParts(new Date(epochMs)).find((part) => part.type === "timeZoneName").value;
+  const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+  return match ? (match[1] === "-" ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
+}
+
+function pad(n) {
+  return String(Math.floor(Math.abs(n))).padStart(2, "0");
+}
+
+// Local midnight of `iso` in `zone` as a date-time with its offset (2024-03-01T00:00:00-05:00).
+export function zoneMidnight(iso, zone) {
+  const wall = Date.parse(`${iso}T00:00:00Z`);
+  let offset = offsetMinutes(zone, wall);
+  offset = offsetMinutes(zone, wall - offset * 60000);
+  const sign = offset < 0 ? "-" : "+";
+  return `${iso}T00:00:00${sign}${pad(offset / 60)}:${pad(offset % 60)}`;
+}
+
+// For routes that read a bare date as UTC midnight (records): the range's local days as
+// instants, so a page shows the same days whatever the route's convention.
+export function instantParams(range) {
+  if (range.all || !DATE.test(range.start) || !DATE.test(range.end)) return range.all ? {} : { start: range.start, end: range.end };
+  return { start: zoneMidnight(range.start, range.tz), end: zoneMidnight(addDays(range.end, 1), range.tz) };
+}

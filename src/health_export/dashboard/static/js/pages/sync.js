@@ -1,0 +1,134 @@
+// Sync: what arrived when. Every automation of the app (its requests, points, failures,
+// last run, rhythm, advice), every metric's newest sample, and the gaps with the dates
+// to export again. ?days= is how far back gaps are looked for.
+
+import { getJson } from "../api.js";
+import { el, emptyState, num } from "../dom.js";
+import { dataTable } from "../tables.js";
+
+const WINDOWS = [30, 90, 365, 730];
+const DEFAULT_WINDOW = 90;
+
+function windowDays() {
+  const asked = Number(new URLSearchParams(window.location.search).get("days"));
+  return WINDOWS.includes(asked) ? asked : DEFAULT_WINDOW;
+}
+
+function duration(seconds) {
+  if (seconds == null) return "–";
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172800) return `${num(seconds / 3600, 1)} h`;
+  return `${Math.round(seconds / 86400)} days`;
+}
+
+const stamp = (iso) => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}` : "–");
+
+function head(days) {
+  const links = WINDOWS.map((n) => el("a", { href: `?days=${n}`, "data-days": n, "aria-current": n === days ? "true" : null, text: `${n} d` }));
+  return el("div", { class: "page-head" },
+    el("div", {}, el("h1", { text: "Sync" }), el("p", { class: "subtitle", text: `What arrived when · gaps looked for in the last ${days} days of each metric` })),
+    el("div", { class: "range" }, el("div", { class: "presets", role: "group", "aria-label": "Gap window" }, links)));
+}
+
+function incidentsPanel(incidents) {
+  if (!incidents.length) return null;
+  return el("section", { class: "panel error", role: "alert", "aria-label": "Open alerts", "data-testid": "incidents" },
+    el("h2", { text: "Open alerts" }),
+    el("ul", {}, incidents.map((i) => el("li", { text: `${i.summary} (since ${stamp(i.opened_at)})` }))));
+}
+
+function automationsPanel(automations) {
+  const section = el("section", { class: "panel", "aria-label": "Automations" }, el("h2", { text: "Automations" }));
+  if (!automations.length) {
+    section.append(el("p", { class: "subtitle", text: "No request from the app yet." }));
+    return section;
+  }
+  section.append(dataTable({
+    caption: "Automations", testid: "automations-table", visible: true,
+    rowAttrs: (a) => ({ "data-key": a.key, "data-silent": String(a.is_silent) }),
+    columns: [
+      { label: "Automation", cell: (a) => a.name || a.key },
+      { label: "Last request", cell: (a) => `${stamp(a.last_seen)} (${duration(a.silent_for_s)} ago)` },
+      { label: "State", cell: (a) => (a.is_silent ? "silent" : "running") },
+      { label: "Every", num: true, cell: (a) => duration(a.cadence_s) },
+      { label: "Requests", num: true, cell: (a) => num(a.requests, 0) },
+      { label: "Points", num: true, cell: (a) => num(a.points, 0) },
+      { label: "Rejected", num: true, cell: (a) => num(a.rejected_points, 0) },
+      { label: "Failures", num: true, cell: (a) => num(a.failures, 0) },
+      { label: "Aggregation", cell: (a) => a.aggregation || "–" },
+      { label: "Period", cell: (a) => a.period || "–" },
+      { label: "App", cell: (a) => a.app_version || "–" },
+    ],
+    rows: automations.map((a) => ({ ...a, date: a.last_seen, value: a.points })),
+  }));
+  const advice = automations.flatMap((a) => a.advice);
+  if (advice.length) {
+    section.append(el("h3", { text: "Advice" }), el("ul", { class: "advice" }, advice.map((item) => el("li", {
+      "data-testid": "advice", "data-rule": item.rule, class: item.severity,
+    }, el("strong", { text: `${item.automation}: ` }), item.message, el("span", { class: "subtitle", text: ` (${item.evidence})` })))));
+  }
+  return section;
+}
+
+function metricsPanel(metrics) {
+  const section = el("section", { class: "panel", "aria-label": "Metrics" }, el("h2", { text: "Metrics: newest sample" }));
+  section.append(dataTable({
+    caption: "Newest sample per metric", testid: "sync-metrics-table", visible: true,
+    rowAttrs: (m) => ({ "data-metric": m.name, "data-gaps": m.gaps.length }),
+    columns: [
+      { label: "Metric", cell: (m) => m.name },
+      { label: "Newest sample", cell: (m) => stamp(m.newest_sample) },
+      { label: "Days with data", num: true, cell: (m) => num(m.days_with_data, 0) },
+      { label: "Usual per day", num: true, cell: (m) => num(m.usual_per_day, 0) },
+      { label: "Gaps", num: true, cell: (m) => (m.is_daily ? num(m.gaps.length, 0) : "not daily") },
+    ],
+    rows: metrics.map((m) => ({ ...m, date: m.newest_sample, value: m.days_with_data })),
+  }));
+  return section;
+}
+
+function gapsPanel(metrics) {
+  const gaps = metrics.flatMap((m) => m.gaps.map((gap) => ({ ...gap, metric: m.name })));
+  const section = el("section", { class: "panel", "aria-label": "Gaps" }, el("h2", { text: "Gaps and their repair" }));
+  if (!gaps.length) {
+    section.append(el("p", { class: "subtitle", "data-testid": "no-gaps", text: "No gaps: every daily metric has data on each of its usual days." }));
+    return section;
+  }
+  section.append(el("ul", { class: "gaps", "data-testid": "gaps" }, gaps.map((gap) => el("li", {
+    "data-testid": "gap", "data-metric": gap.metric, "data-start": gap.start, "data-end": gap.end,
+  },
+  el("strong", { text: `${gap.metric}: ${gap.start}${gap.end !== gap.start ? ` to ${gap.end}` : ""}` }),
+  ` · ${gap.days} day${gap.days === 1 ? "" : "s"}, ${gap.kind === "none" ? "no samples" : `${gap.samples} samples`}`,
+  el("p", { text: gap.repair }),
+  gap.cause ? el("p", { class: "subtitle", text: `Why: ${gap.cause}` }) : null))));
+  return section;
+}
+
+function driftPanel(drift) {
+  if (!drift.length) return null;
+  return el("section", { class: "panel", "aria-label": "New from the app" }, el("h2", { text: "New from the app" }),
+    dataTable({
+      caption: "Keys, metrics and fields this server does not know yet", testid: "drift-table", visible: true,
+      columns: [
+        { label: "What", cell: (d) => d.kind.replaceAll("_", " ") },
+        { label: "Name", cell: (d) => d.name },
+        { label: "App", cell: (d) => d.app_version || "–" },
+        { label: "Requests", num: true, cell: (d) => num(d.requests, 0) },
+        { label: "Last seen", cell: (d) => stamp(d.last_seen) },
+      ],
+      rows: drift.map((d) => ({ ...d, date: d.last_seen, value: d.requests })),
+    }));
+}
+
+export async function syncPage() {
+  const days = windowDays();
+  const data = await getJson("/api/v1/sync", { days });
+  const top = head(days);
+  if (!data.automations.length && !data.metrics.length) {
+    return { nodes: [top, emptyState("Nothing has arrived yet", "Create an automation in Health Auto Export that posts to /api/v1/ingest (see the README, or run health-export setup-app); each request it sends shows here.")] };
+  }
+  return {
+    nodes: [top, incidentsPanel(data.incidents), automationsPanel(data.automations), metricsPanel(data.metrics), gapsPanel(data.metrics), driftPanel(data.drift)].filter(Boolean),
+  };
+}
