@@ -2,7 +2,8 @@
 
 ``import_next_archive`` is a queue job of the background worker (`background/jobs.py`:
 `serve`'s embedded worker or `health-export worker`), polled every WORKER_POLL_SECONDS;
-``run_import_jobs_once`` runs every queued import at once (tests, tools). A crash mid-import rolls its transaction back and stops the heartbeat, and the
+``run_import_jobs_once`` runs every queued import at once (tests, tools). A crash
+mid-import rolls its transaction back and stops the heartbeat, and the
 next claim runs it again; the import is idempotent by natural keys, so a re-run stores
 each row once.
 """
