@@ -74,6 +74,8 @@ async def test_a_login_flood_does_not_take_the_pool_from_readers(app_factory: An
         database_pool_size=1,
         database_max_overflow=0,
         database_pool_timeout_seconds=5,
+        # Only the logins and the reads share the one connection (no background jobs).
+        embedded_worker=False,
         login_concurrency=2,
         login_limit_per_address_per_minute=1000,
         login_limit_per_account_per_hour=1000,
