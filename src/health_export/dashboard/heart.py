@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from health_export.samples import service
-from health_export.samples.params import TimeRange
-from health_export.samples.schemas import Agg
+from health_export.health_data.metrics import service
+from health_export.health_data.metrics.schemas import Agg
+from health_export.health_data.params import TimeRange
 
 # Answer field -> (stored metric, aggregate of the day), as /metrics/{name}/series gives it.
 HEART_FIELDS: dict[str, tuple[str, Agg]] = {

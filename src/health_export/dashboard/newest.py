@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from health_export.samples import repository, service
-from health_export.samples.params import TimeRange
+from health_export.health_data.metrics import repository, service
+from health_export.health_data.params import TimeRange
 
 _NEWEST = """
 SELECT ms.start_at, ms.end_at, ms.utc_offset_min, ms.source_id, src.name AS source, ms.unit,

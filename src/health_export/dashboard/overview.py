@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from health_export.samples import service, sleep, views
-from health_export.samples.params import TimeRange
+from health_export.health_data.metrics import service, typed_views
+from health_export.health_data.params import TimeRange
+from health_export.health_data.records import sleep
 
 Reader = Literal["activity", "series", "sleep"]
 DayValue = tuple[date, float]
@@ -88,7 +89,7 @@ async def _daily_values(
 ) -> dict[str, list[DayValue]]:
     """Each card's (day, value) pairs over ``span``, oldest first."""
     values: dict[str, list[DayValue]] = {}
-    activity = await views.activity_daily(session, user_id, span, zone)
+    activity = await typed_views.activity_daily(session, user_id, span, zone)
     nights = (await sleep.nights(session, user_id, span))["nights"]
     for card in CARDS:
         if card.reader == "activity":

@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from health_export.samples.schemas import Sample, example
+from health_export.health_data.metrics.schemas import Sample, example
 
 
 class DayValue(BaseModel):

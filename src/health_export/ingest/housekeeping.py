@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 from health_export.background.context import WorkerContext
 from health_export.core.logging import get_logger
 from health_export.ingest.upsert import drop_abandoned_batch_tables
-from health_export.partitions import (
+from health_export.schema.layout import PARTITIONED_TABLES
+from health_export.schema.partitions import (
     drop_partitions_before,
     ensure_partitions_exist,
     month_of,
     next_month,
 )
-from health_export.samples.models import PARTITIONED_TABLES
 
 MONTHS_AHEAD = 2
 HOUSEKEEPING_INTERVAL_S = 3600.0

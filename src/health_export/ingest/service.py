@@ -30,7 +30,7 @@ from health_export.ingest.writer import (
     feed_from_thread,
     write_payload,
 )
-from health_export.partitions import ensure_partitions_exist, month_of
+from health_export.schema.partitions import ensure_partitions_exist, month_of
 
 if TYPE_CHECKING:
     from health_export.ingest.parser_process import ParserProcess

@@ -27,10 +27,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from health_export.ingest.records import TABLES
 from health_export.ingest.upsert import TableCounts
+from health_export.schema.layout import ROW_COLUMNS
 
-_COLUMNS = TABLES["workouts"]
+_COLUMNS = ROW_COLUMNS["workouts"]
 _ID, _APP_ID, _NAME, _START, _END = (
     _COLUMNS.index(name) for name in ("workout_id", "app_id", "name", "start_at", "end_at")
 )

@@ -32,9 +32,9 @@ from health_export.ingest.upsert import (
     write_small_or_whole,
 )
 from health_export.ingest.workout_twins import WorkoutTwins
-from health_export.partitions import ensure_partitions_exist, month_of, next_month
 from health_export.replica.fences import advance_read_fence
 from health_export.rollups.maintain import TouchedDays
+from health_export.schema.partitions import ensure_partitions_exist, month_of, next_month
 
 # Advisory lock class for "one ingest per user at a time" ("HEin" in ASCII).
 INGEST_LOCK_CLASS = 0x4865_696E

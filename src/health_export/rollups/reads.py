@@ -16,8 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from health_export.rollups.models import ALL_SOURCES
-from health_export.samples.repository import (
+from health_export.health_data.metrics.repository import (
     Binds,
     Edges,
     Record,
@@ -27,6 +26,7 @@ from health_export.samples.repository import (
     merged_sql,
     per_offset_sql,
 )
+from health_export.rollups.models import ALL_SOURCES
 
 ONE_DAY = timedelta(days=1)
 # Per aggregate: the rollup columns standing for (count, sum, min, max) of its value.

@@ -10,14 +10,15 @@ import pytest
 from health_export.ingest.parsing.detect import parse_payload
 from health_export.ingest.parsing.errors import PayloadShapeError
 from health_export.ingest.parsing.standard import StandardPayload, parse_standard
-from health_export.ingest.records import TABLES, NormalisedPayload
+from health_export.ingest.records import NormalisedPayload
+from health_export.schema.layout import ROW_COLUMNS
 from tests.fixtures.payloads import envelope, hae_metrics, standard_payload
 
 TS = "2024-03-14T15:04:00-04:00"
 
 
 def rows(payload: NormalisedPayload, table: str) -> list[dict[str, Any]]:
-    return [dict(zip(TABLES[table], row, strict=True)) for row in payload.rows[table]]
+    return [dict(zip(ROW_COLUMNS[table], row, strict=True)) for row in payload.rows[table]]
 
 
 def metrics_doc(*samples: dict[str, Any], name: str = "step_count", unit: str = "count") -> Any:
@@ -33,7 +34,7 @@ def test_full_standard_payload_fills_every_table_without_errors() -> None:
     assert payload.ignored == []
     filled = {table for table, batch in payload.rows.items() if batch}
     # ECG and notifications come from the HAE format, the rings from archives only.
-    assert filled == set(TABLES) - {
+    assert filled == set(ROW_COLUMNS) - {
         "ecg_recordings",
         "heart_rate_notifications",
         "activity_summaries",
