@@ -8,6 +8,7 @@ from health_export.core.db import Base
 from health_export.imports import models as imports_models  # noqa: F401
 from health_export.replica import fences as fence_models  # noqa: F401
 from health_export.rollups import models as rollups_models  # noqa: F401
+from health_export.schema import ingestions as ingestion_tables  # noqa: F401
 from health_export.schema import tables as schema_tables  # noqa: F401
 from health_export.sync import models as sync_models  # noqa: F401
 

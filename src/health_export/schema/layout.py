@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import Column, Table
 from sqlalchemy.dialects import postgresql
 
-from health_export.schema import tables
+from health_export.schema import ingestions, tables
 
 # The tables the parsers fill, in the order a payload's batches are written.
 WRITTEN_TABLES = (
@@ -103,10 +103,11 @@ LAYOUTS: dict[str, TableLayout] = {
 }
 # Column order of each table's rows, as the parsers produce them.
 ROW_COLUMNS: dict[str, tuple[str, ...]] = {name: layout.columns for name, layout in LAYOUTS.items()}
-# Every month-partitioned table of ``tables.py`` (the written ones and raw_ingestions) and
-# its time column.
+# Every month-partitioned table of schema/ (the written ones and raw_ingestions) and its
+# time column.
 PARTITIONED_TABLES: dict[str, str] = {
     str(table.name): column
-    for table in vars(tables).values()
+    for module in (tables, ingestions)
+    for table in vars(module).values()
     if isinstance(table, Table) and (column := partition_column(table)) is not None
 }
