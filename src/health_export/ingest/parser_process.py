@@ -23,7 +23,6 @@ from typing import Any
 
 from health_export.core.config import Settings
 from health_export.core.db import create_engine
-from health_export.core.errors import AppError, BadRequest, Unprocessable
 from health_export.core.logging import configure_logging_for, get_logger
 from health_export.ingest.body import Body
 from health_export.ingest.parse_stage import ParseLost, RejectedPayload, parse_body
@@ -36,7 +35,6 @@ from health_export.ingest.writer import BatchSource, Deliver, Feeder
 PIECE_BYTES = 4 * 1024 * 1024
 # The first rejected points travel back whole; beyond them only their number.
 ERRORS_SENT = 1000
-_REJECTIONS: dict[str, type[AppError]] = {"BadRequest": BadRequest, "Unprocessable": Unprocessable}
 log = get_logger("health_export.ingest")
 
 
@@ -134,7 +132,7 @@ class ParserProcess:
                     _fill(payload, *message[1:])
                     return
                 if kind == "rejected":
-                    raise RejectedPayload(_REJECTIONS[message[1]](message[2]))
+                    raise RejectedPayload(message[1], message[2])
                 raise ParseLost(f"the parser failed ({message[1]})")
         except (EOFError, OSError) as exc:
             raise ParseLost("the parser process is gone") from exc
@@ -228,7 +226,7 @@ async def _one_body(engine: Any, conn: Connection, data: Body) -> tuple[Any, ...
     try:
         await Feeder(engine).feed(payload, parsing, deliver)
     except RejectedPayload as rejected:
-        return ("rejected", type(rejected.error).__name__, rejected.error.detail)
+        return ("rejected", rejected.kind, rejected.reason)
     except Exception as exc:  # noqa: BLE001 - reported to the worker, which fails the body
         log.warning("parser_process_failed", exc_type=type(exc).__name__)
         return ("failed", type(exc).__name__)

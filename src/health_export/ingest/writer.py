@@ -44,10 +44,6 @@ log = get_logger("health_export.ingest")
 # at most BATCH_ROWS at a time.
 DRAIN_MIN_ROWS = 20_000
 BATCH_ROWS = 50_000
-# A parse whose rows are drained as it goes waits while a table has more than this many
-# rows waiting (~250 bytes each). Above DRAIN_MIN_ROWS, so a waiting parse is always a
-# table the feeder takes from.
-PENDING_ROWS_MAX = 50_000
 # A batch spanning at most this many months gets a partition for each month of its span.
 CONSECUTIVE_MONTHS_MAX = 12
 DRAIN_POLL_S = 0.05
