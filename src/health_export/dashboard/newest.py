@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from health_export.health_data.metrics import repository, service
+from health_export.core.db import driver_connection
+from health_export.health_data.metrics import service
 from health_export.health_data.params import TimeRange
 
 _NEWEST = """
@@ -37,7 +38,7 @@ async def newest_samples(
     answer_unit, change = service.unit_change(name, unit)
     rows: list[Any] = []
     if metric_id is not None:
-        apg = await repository.driver(session)
+        apg = await driver_connection(session)
         bounds = (span.lower, span.upper)
         rows = list(await apg.fetch(_NEWEST, user_id, metric_id, *bounds, limit + 1))
     samples = [service.sample_out(row, change, answer_unit) for row in rows[:limit]]

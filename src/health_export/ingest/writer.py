@@ -14,10 +14,10 @@ from datetime import date
 from operator import itemgetter
 from typing import Any
 
-import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from health_export.core.db import driver_connection
 from health_export.core.logging import get_logger
 from health_export.ingest.gc_pause import PAUSE_FROM_BYTES, gc_paused
 from health_export.ingest.records import NormalisedPayload
@@ -59,36 +59,6 @@ class WriteResult:
     def total(self, name: str) -> int:
         """The sum of one count (``inserted``, ``updated``, ``unchanged``) over tables."""
         return sum(getattr(counts, name) for counts in self.by_table.values())
-
-
-def _jsonb_encode(value: Any) -> bytes:
-    # asyncpg's binary jsonb format is a version byte then the text; SQLAlchemy hands us
-    # strings already serialised, the parsers hand us Python objects.
-    if isinstance(value, str):
-        return b"\x01" + value.encode()
-    return b"\x01" + orjson.dumps(value)
-
-
-def _jsonb_decode(data: bytes) -> Any:
-    return orjson.loads(data[1:])
-
-
-async def driver_connection(conn: AsyncConnection) -> Any:
-    """The asyncpg connection under ``conn``, with a jsonb codec that takes objects too."""
-    raw = await conn.get_raw_connection()
-    apg: Any = raw.driver_connection
-    if apg is None:
-        raise RuntimeError("the pooled connection has no driver connection")
-    if not raw.info.get("health_export_codecs"):
-        await apg.set_type_codec(
-            "jsonb",
-            encoder=_jsonb_encode,
-            decoder=_jsonb_decode,
-            schema="pg_catalog",
-            format="binary",
-        )
-        raw.info["health_export_codecs"] = True
-    return apg
 
 
 def months_touched(write: TableWrite, rows: Sequence[tuple[Any, ...]]) -> set[date]:

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from health_export.core.db import driver_connection
 from health_export.health_data.export import repository as data_repository
-from health_export.health_data.metrics.repository import driver
 from health_export.health_data.params import TimeRange
 from health_export.replica.fences import advance_read_fence
 
@@ -18,7 +18,7 @@ async def erase(
     session: AsyncSession, user_id: int, span: TimeRange, types: tuple[str, ...]
 ) -> dict[str, int]:
     """Delete the user's rows of ``types`` in ``span``; rows deleted per table."""
-    apg = await driver(session)
+    apg = await driver_connection(session)
     deleted: dict[str, int] = {}
     for kind in types:
         for table in data_repository.ERASE_TABLES[kind]:

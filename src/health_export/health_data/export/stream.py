@@ -11,10 +11,11 @@ import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from health_export.core.db import driver_connection
 from health_export.core.logging import get_logger
 from health_export.health_data.export import repository as data_repository
 from health_export.health_data.params import TimeRange
@@ -68,8 +69,7 @@ async def _produce(
     is_csv = request.format == "csv"
     try:
         async with engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            apg: Any = raw.driver_connection
+            apg = await driver_connection(conn)
             # One snapshot for every table; the session time zone fixes jsonb timestamps.
             async with apg.transaction(isolation="repeatable_read", readonly=True):
                 await apg.execute("SET LOCAL TimeZone = 'UTC'")

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from health_export.core.db import driver_connection
+
 Record = Any  # asyncpg.Record (asyncpg ships no type hints)
 
 
@@ -37,23 +39,16 @@ class SeriesQuery:
     end_midnight: datetime | None = None
 
 
-async def driver(session: AsyncSession) -> Any:
-    """The asyncpg connection under ``session`` (inside its transaction)."""
-    conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    return raw.driver_connection
-
-
 async def metric_ids(session: AsyncSession, names: Sequence[str]) -> dict[str, int]:
     """Interned ids of the metric ``names`` that exist."""
-    apg = await driver(session)
+    apg = await driver_connection(session)
     rows = await apg.fetch("SELECT name, id FROM metric_types WHERE name = ANY($1)", list(names))
     return {row["name"]: row["id"] for row in rows}
 
 
 async def source_id(session: AsyncSession, name: str) -> int | None:
     """The interned id of a source name, if it was ever stored."""
-    apg = await driver(session)
+    apg = await driver_connection(session)
     value: int | None = await apg.fetchval("SELECT id FROM sources WHERE name = $1", name)
     return value
 
@@ -69,7 +64,7 @@ async def source_count(session: AsyncSession, user_id: int, metric_id: int) -> i
 
 async def has_samples(session: AsyncSession, user_id: int, metric_id: int) -> bool:
     """Whether the user has at least one sample of the metric."""
-    apg = await driver(session)
+    apg = await driver_connection(session)
     found: bool = await apg.fetchval(
         "SELECT EXISTS (SELECT 1 FROM metric_samples WHERE user_id = $1 AND metric_id = $2)",
         user_id,
@@ -118,13 +113,13 @@ FROM total t
 
 async def list_metrics(session: AsyncSession, user_id: int) -> list[Record]:
     """One row per metric the user has: unit, count, first/last instant and offset, sources."""
-    apg = await driver(session)
+    apg = await driver_connection(session)
     return list(await apg.fetch(_LIST_METRICS, user_id))
 
 
 async def sleep_summary(session: AsyncSession, user_id: int) -> Record | None:
     """Count, first/last instant and offset, and sources of the user's sleep; None if none."""
-    apg = await driver(session)
+    apg = await driver_connection(session)
     row: Record | None = await apg.fetchrow(_LIST_SLEEP, user_id)
     return row
 
@@ -158,7 +153,7 @@ async def sample_page(
         sql += f" AND ms.source_id = ${len(args)}"
     args.append(limit)
     sql += f" ORDER BY ms.start_at, ms.source_id LIMIT ${len(args)}"
-    apg = await driver(session)
+    apg = await driver_connection(session)
     return list(await apg.fetch(sql, *args))
 
 
@@ -294,7 +289,7 @@ async def series(
     """Bucketed aggregates: per (local bucket, offset), then merged per bucket for days+."""
     binds = Binds(query.user_id, query.metric_id, query.lower, query.upper)
     sql = merged_sql(per_offset_sql(query, binds), daily=query.daily)
-    apg = await driver(session)
+    apg = await driver_connection(session)
     await set_long_read_settings(apg, daily=query.daily)
     return list(await apg.fetch(sql, *binds.values))
 
@@ -324,7 +319,7 @@ async def daily_totals(
     """
     binds = Binds(user_id, list(ids), *bounds)
     sql = daily_totals_sql(binds, zone, midnights) + " ORDER BY 1, 2"
-    apg = await driver(session)
+    apg = await driver_connection(session)
     return list(await apg.fetch(sql, *binds.values))
 
 

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from health_export.health_data.metrics.repository import Binds, Record, driver
+from health_export.core.db import driver_connection
+from health_export.health_data.metrics.repository import Binds, Record
 from health_export.health_data.params import BoundingBox
 
 Bounds = tuple[datetime, datetime]
@@ -28,13 +29,13 @@ WHERE s.user_id = $1 AND s.start_at >= $2 AND s.start_at < $3 ORDER BY s.start_a
 
 async def sleep_sessions(session: AsyncSession, user_id: int, bounds: Bounds) -> list[Record]:
     """Aggregated nights starting in ``bounds``."""
-    apg = await driver(session)
+    apg = await driver_connection(session)
     return list(await apg.fetch(_SLEEP_SESSIONS, user_id, *bounds))
 
 
 async def sleep_stages(session: AsyncSession, user_id: int, bounds: Bounds) -> list[Record]:
     """Sleep segments starting in ``bounds``, in time order."""
-    apg = await driver(session)
+    apg = await driver_connection(session)
     return list(await apg.fetch(_SLEEP_STAGES, user_id, *bounds))
 
 
@@ -71,7 +72,7 @@ async def workouts(
         # geography && envelope: answered by the GiST index on workout_routes.geom.
         sql += f" AND ST_Intersects(r.geom, ST_MakeEnvelope({corners}, 4326)::geography)"
     sql += f" ORDER BY w.start_at, w.workout_id LIMIT {binds(limit)}"
-    apg = await driver(session)
+    apg = await driver_connection(session)
     return list(await apg.fetch(sql, *binds.values))
 
 
@@ -83,7 +84,7 @@ async def workout(session: AsyncSession, user_id: int, workout_id: uuid.UUID) ->
         + _WORKOUT_FROM
         + " AND w.workout_id = $2"
     )
-    apg = await driver(session)
+    apg = await driver_connection(session)
     return await apg.fetchrow(sql, user_id, workout_id)
 
 
@@ -100,7 +101,7 @@ async def workout_series(
     session: AsyncSession, user_id: int, workout_id: uuid.UUID, bounds: Bounds
 ) -> list[Record]:
     """Every time series point of a workout (``bounds`` lets partitions be pruned)."""
-    apg = await driver(session)
+    apg = await driver_connection(session)
     return list(await apg.fetch(_WORKOUT_SERIES, user_id, workout_id, *bounds))
 
 
@@ -117,13 +118,13 @@ async def workout_route(
     session: AsyncSession, user_id: int, workout_id: uuid.UUID
 ) -> Record | None:
     """A workout's route: GeoJSON geometry and the per-point attributes."""
-    apg = await driver(session)
+    apg = await driver_connection(session)
     return await apg.fetchrow(_ROUTE, user_id, workout_id)
 
 
 async def workout_exists(session: AsyncSession, user_id: int, workout_id: uuid.UUID) -> bool:
     """Whether the user has this workout."""
-    apg = await driver(session)
+    apg = await driver_connection(session)
     found: bool = await apg.fetchval(
         "SELECT EXISTS (SELECT 1 FROM workouts WHERE user_id = $1 AND workout_id = $2)",
         user_id,
@@ -136,7 +137,7 @@ async def records(
     session: AsyncSession, sql: str, user_id: int, bounds: Bounds, limit: int
 ) -> list[Record]:
     """Rows of a record-type query (see ``records.py``) in ``bounds``."""
-    apg = await driver(session)
+    apg = await driver_connection(session)
     return list(await apg.fetch(sql, user_id, *bounds, limit))
 
 
@@ -149,7 +150,7 @@ async def ecg(
         "JOIN sources src ON src.id = e.source_id "
         "WHERE e.user_id = $1 AND e.start_at = $2 AND e.source_id = $3"
     )
-    apg = await driver(session)
+    apg = await driver_connection(session)
     return await apg.fetchrow(sql, user_id, start_at, source_id)
 
 
