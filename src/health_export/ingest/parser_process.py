@@ -5,7 +5,7 @@ GIL that the worker's event loop needs for every other request: small syncs serv
 the same worker waited for it (p99 of 1-1.5 s beside a bulk ingest, measured). Here
 each worker process has one parser process (spawned at start-up, reused): it receives
 the body through a pipe, parses it, COPYs batches into batch tables on its own
-connection (:class:`~health_export.ingest.writer.Feeder`, the same code as in-process),
+connection (:class:`~health_export.ingest.write.writer.Feeder`, the same code as in-process),
 and sends each batch's name back; the worker's ingest transaction writes them.
 
 A parser process serves one body at a time. When it is busy, not started, or gone, the
@@ -27,9 +27,9 @@ from health_export.core.logging import configure_logging_for, get_logger
 from health_export.ingest.body import Body
 from health_export.ingest.parse_stage import ParseLost, RejectedPayload, parse_body
 from health_export.ingest.records import NormalisedPayload, PointError
-from health_export.ingest.tables import WRITES
-from health_export.ingest.upsert import Batch
-from health_export.ingest.writer import BatchSource, Deliver, Feeder
+from health_export.ingest.write.batches import Batch
+from health_export.ingest.write.tables import WRITES
+from health_export.ingest.write.writer import BatchSource, Deliver, Feeder
 
 # A body crosses the pipe in pieces of this size.
 PIECE_BYTES = 4 * 1024 * 1024

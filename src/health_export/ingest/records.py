@@ -1,7 +1,7 @@
 """The normalised form of a payload: one column batch per storage table.
 
 Parsers (``ingest/parsing``) produce a :class:`NormalisedPayload`; the writer
-(``ingest/writer.py``) stores it. Nothing here knows about HTTP or the database.
+(``ingest/write/writer.py``) stores it. Nothing here knows about HTTP or the database.
 Rows are plain tuples in the column order of :data:`ROW_COLUMNS`, derived from each Core
 table (``user_id`` excluded: the writer adds it).
 """

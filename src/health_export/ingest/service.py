@@ -29,7 +29,7 @@ from health_export.ingest.raw_store import (
     store_unless_duplicate,
 )
 from health_export.ingest.records import NormalisedPayload
-from health_export.ingest.writer import feed_from_thread
+from health_export.ingest.write.writer import feed_from_thread
 
 if TYPE_CHECKING:
     from health_export.ingest.parser_process import ParserProcess

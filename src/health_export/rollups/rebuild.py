@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from health_export.core.db import driver_connection
-from health_export.ingest.writer import lock_user
+from health_export.ingest.write.writer import lock_user
 from health_export.rollups.maintain import (
     ONE_DAY,
     ROLLUP_COLUMNS,

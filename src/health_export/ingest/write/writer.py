@@ -21,17 +21,15 @@ from health_export.core.db import driver_connection
 from health_export.core.logging import get_logger
 from health_export.ingest.gc_pause import PAUSE_FROM_BYTES, gc_paused
 from health_export.ingest.records import NormalisedPayload
-from health_export.ingest.tables import WRITES, TableWrite
-from health_export.ingest.upsert import (
+from health_export.ingest.write.batches import (
     Batch,
-    TableCounts,
-    TableWriter,
     batch_table_name,
     drop_batch_tables,
     stage_batch,
-    write_small_or_whole,
 )
-from health_export.ingest.workout_twins import WorkoutTwins
+from health_export.ingest.write.tables import WRITES, TableWrite
+from health_export.ingest.write.upsert import TableCounts, TableWriter, write_small_or_whole
+from health_export.ingest.write.workout_twins import WorkoutTwins
 from health_export.replica.fences import advance_read_fence
 from health_export.rollups.maintain import TouchedDays
 from health_export.schema.partitions import ensure_partitions_exist, month_of, next_month

@@ -8,26 +8,28 @@ re-send creates no new row versions.
 
 from __future__ import annotations
 
-import secrets
-import time
-from collections.abc import Iterable
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import asyncpg
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from health_export.ingest.tables import TableWrite
+from health_export.ingest.write.batches import (
+    Batch,
+    batch_table_name,
+    prepared,
+    stage_batch,
+)
+from health_export.ingest.write.names import (
+    intern_names,
+    metric_source_pairs,
+    record_metric_sources,
+)
+from health_export.ingest.write.tables import TableWrite
 from health_export.rollups.maintain import TouchedDays
 
 # Up to this many rows a batch is sent as array parameters; above, by COPY.
 UNNEST_MAX_ROWS = 2000
-# Tables a batch of rows waits in before it is written (see stage_batch).
-BATCH_TABLE_PREFIX = "ingest_batch_"
 
 
 @dataclass(slots=True)
@@ -48,91 +50,6 @@ class TableCounts:
     def as_dict(self) -> dict[str, int]:
         """JSON-ready counts."""
         return {"inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged}
-
-
-def route_rows(rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Routes carry (lon, lat) pairs; staging takes them as WKT text."""
-    prepared = []
-    for row in rows:
-        pairs = row[1]
-        # A LineString needs two points: a one-point route is stored as a zero-length
-        # line (its times and attributes keep the one real point).
-        if len(pairs) == 1:
-            pairs = [pairs[0], pairs[0]]
-        points = ", ".join(f"{lon!r} {lat!r}" for lon, lat in pairs)
-        prepared.append((row[0], f"SRID=4326;LINESTRING({points})", *row[2:]))
-    return prepared
-
-
-def prepared(write: TableWrite, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Rows as staging takes them."""
-    return route_rows(rows) if write.table == "workout_routes" else rows
-
-
-# Names this process knows are interned, per engine: names are never deleted, so a
-# batch whose sources and metrics are all known needs no round trip for them.
-_known_names: WeakKeyDictionary[AsyncEngine, set[tuple[str, str]]] = WeakKeyDictionary()
-
-
-async def intern_names(
-    engine: AsyncEngine, write: TableWrite, records: list[tuple[Any, ...]]
-) -> None:
-    """Make sure every source and metric name of the batch has its id.
-
-    In a transaction of its own, committed at once: inside a long ingest an uncommitted
-    new name would make every other ingest sending that name wait for it to commit
-    (seen as multi-second stalls of small syncs beside a bulk ingest).
-    """
-    columns = write.staging_columns
-    if "source" not in columns:
-        return
-    known = _known_names.setdefault(engine, set())
-    # map(itemgetter) runs the loop in C: a set comprehension costs ~10x more per row.
-    sources = set(map(itemgetter(columns.index("source")), records))
-    wanted = {("sources", name) for name in sources}
-    if "metric" in columns:
-        metric_names = set(map(itemgetter(columns.index("metric")), records))
-        wanted |= {("metric_types", name) for name in metric_names}
-    missing = wanted - known
-    if not missing:
-        return
-    # Sorted, so concurrent ingests of new names lock them in the same order.
-    new_sources = sorted(name for table, name in missing if table == "sources")
-    new_metrics = sorted(name for table, name in missing if table == "metric_types")
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "WITH new_sources AS (INSERT INTO sources (name) SELECT unnest(CAST(:s AS text[])) "
-                "ON CONFLICT (name) DO NOTHING) INSERT INTO metric_types (name) "
-                "SELECT unnest(CAST(:m AS text[])) ON CONFLICT (name) DO NOTHING"
-            ),
-            {"s": new_sources, "m": new_metrics},
-        )
-    known |= missing
-
-
-def metric_source_pairs(write: TableWrite, records: list[tuple[Any, ...]]) -> set[tuple[str, str]]:
-    """The distinct (metric, source) names of a ``metric_samples`` batch (else empty)."""
-    columns = write.staging_columns
-    if "metric" not in columns:
-        return set()
-    return set(map(itemgetter(columns.index("metric"), columns.index("source")), records))
-
-
-async def record_metric_sources(apg: Any, user_id: int, pairs: set[tuple[str, str]]) -> None:
-    """Remember which sources the user's metrics have (read by the series queries)."""
-    if not pairs:
-        return
-    metrics, sources = zip(*sorted(pairs), strict=True)
-    await apg.execute(
-        "INSERT INTO metric_sources (user_id, metric_id, source_id) "
-        "SELECT $1, mt.id, src.id FROM unnest($2::text[], $3::text[]) AS p(metric, source) "
-        "JOIN metric_types mt ON mt.name = p.metric JOIN sources src ON src.name = p.source "
-        "ON CONFLICT DO NOTHING",
-        user_id,
-        list(metrics),
-        list(sources),
-    )
 
 
 async def write_small_or_whole(
@@ -161,99 +78,6 @@ async def write_small_or_whole(
     table = TableWriter(apg, write, touched)
     await table.store(batch, user_id)
     return table.counts
-
-
-@dataclass(slots=True)
-class Batch:
-    """Rows of one table COPYed into a table of their own, waiting to be written."""
-
-    write: TableWrite
-    table: str
-    rows: int
-    metric_sources: set[tuple[str, str]]
-
-
-def batch_table_name() -> str:
-    """A new batch table's name; unlogged ones carry their creation time for the sweep."""
-    return f"{BATCH_TABLE_PREFIX}{int(time.time())}_{secrets.token_hex(6)}"
-
-
-async def stage_batch(
-    engine: AsyncEngine,
-    apg: Any,
-    write: TableWrite,
-    slices: Iterable[list[tuple[Any, ...]]],
-    *,
-    name: str,
-    temporary: bool = False,
-) -> Batch:
-    """COPY rows (in slices) into a new table on ``apg``; rows keep their order in ``ord``.
-
-    ``temporary``: a temp table of the ingest transaction itself. Otherwise an unlogged
-    table, created and filled outside the ingest transaction (autocommit on another
-    connection), so the next batch is COPYed while the ingest transaction writes this one.
-    """
-    columns = ", ".join(
-        f"{column} {_staging_type(pg_type)}" for column, pg_type in write.staging_types.items()
-    )
-    kind, on_commit = ("TEMP", " ON COMMIT DROP") if temporary else ("UNLOGGED", "")
-    await apg.execute(
-        f"CREATE {kind} TABLE {name} (ord bigint GENERATED ALWAYS AS IDENTITY, "
-        f"{columns}){on_commit}"
-    )
-    batch = Batch(write, name, 0, set())
-    # In slices: encoding rows for COPY runs on the event loop, and other requests must
-    # not wait behind half a million rows of it.
-    for rows in slices:
-        records = prepared(write, rows)
-        await intern_names(engine, write, records)
-        batch.metric_sources |= metric_source_pairs(write, records)
-        await apg.copy_records_to_table(name, records=records, columns=list(write.staging_columns))
-        batch.rows += len(records)
-    return batch
-
-
-async def drop_batch_tables(apg: Any, names: Iterable[str]) -> None:
-    """Drop batch tables that may be left (a rolled-back ingest's)."""
-    listed = ", ".join(sorted(names))
-    if listed:
-        await apg.execute(f"DROP TABLE IF EXISTS {listed}")
-
-
-async def drop_abandoned_batch_tables(engine: AsyncEngine, older_than_s: float) -> int:
-    """Drop unlogged batch tables a crashed process left behind; returns how many.
-
-    A table still in use is younger than any ingest can last, and locked besides (the
-    drop gives up at once on a lock).
-    """
-    cutoff = time.time() - older_than_s
-    async with engine.connect() as conn:
-        names = (
-            await conn.execute(
-                text(
-                    "SELECT relname FROM pg_class WHERE relkind = 'r' AND relpersistence = 'u' "
-                    "AND relnamespace = current_schema()::regnamespace "
-                    "AND starts_with(relname, :prefix)"
-                ),
-                {"prefix": BATCH_TABLE_PREFIX},
-            )
-        ).scalars()
-        abandoned = [name for name in names if _created_at(name) < cutoff]
-    dropped = 0
-    for name in abandoned:
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(text("SET LOCAL lock_timeout = '100ms'"))
-                await conn.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
-            dropped += 1
-        except DBAPIError:
-            continue  # in use after all: not abandoned
-    return dropped
-
-
-def _created_at(name: str) -> float:
-    created = name.removeprefix(BATCH_TABLE_PREFIX).split("_", 1)[0]
-    return float(created) if created.isdigit() else float("inf")
 
 
 def _note_written(touched: TouchedDays | None, answer: Any) -> None:
@@ -352,11 +176,6 @@ def _unnest_source(write: TableWrite) -> str:
     )
     names = ", ".join((*write.staging_columns, "ord"))
     return f"unnest({arrays}) WITH ORDINALITY AS s({names})"
-
-
-def _staging_type(pg_type: str) -> str:
-    # Byte-order collation: the dedupe sort needs equality, not linguistic order.
-    return 'text COLLATE "C"' if pg_type == "text" else pg_type
 
 
 def _comparable(expression: str, column: str) -> str:

@@ -27,7 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from health_export.ingest.upsert import TableCounts
+from health_export.ingest.write.upsert import TableCounts
 from health_export.schema.layout import ROW_COLUMNS
 
 _COLUMNS = ROW_COLUMNS["workouts"]
