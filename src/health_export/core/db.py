@@ -27,6 +27,7 @@ from starlette.responses import Response
 from health_export.core.config import Settings
 from health_export.core.errors import AppError, ServiceUnavailable, Unprocessable, problem_response
 from health_export.core.logging import get_logger
+from health_export.core.state import core_state
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -229,7 +230,7 @@ def install_database_error_handlers(app: FastAPI) -> None:
 
 
 def _sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
-    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    maker = core_state(request).sessionmaker
     return maker
 
 
