@@ -107,7 +107,7 @@ def _jsonb_decode(data: bytes) -> Any:
     return orjson.loads(data[1:])
 
 
-async def driver_connection(conn: AsyncConnection | AsyncSession) -> Any:
+async def driver_connection(conn: AsyncConnection | AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under ``conn`` (a session's: inside its transaction), the one
     way to the driver: its jsonb codec takes Python objects or serialised text and gives
     objects back, on every connection alike.
