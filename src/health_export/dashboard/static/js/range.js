@@ -43,10 +43,14 @@ export function currentRange() {
 }
 
 // The API's ranges end before their end: the page's last day is included, so add one.
+// Days are the local days of the stored offsets (the phone's clock, which the daily
+// rollups follow) unless the address names a zone: ?tz= regroups them by that zone, which
+// reads the rows and costs a second or more for a year of minute data (bench/README.md).
 export function apiParams(range) {
-  if (range.all) return { tz: range.tz };
+  const tz = range.explicitTz ? range.tz : undefined;
+  if (range.all) return { tz };
   const end = DATE.test(range.end) ? addDays(range.end, 1) : range.end;
-  return { start: range.start, end, tz: range.tz };
+  return { start: range.start, end, tz };
 }
 
 export function describe(range) {
@@ -105,7 +109,7 @@ export function picker(range) {
 
 export function pageHead(title, range) {
   return el("div", { class: "page-head" },
-    el("div", {}, el("h1", { text: title }), el("p", { class: "subtitle", text: `${describe(range)} · ${range.tz}` })),
+    el("div", {}, el("h1", { text: title }), el("p", { class: "subtitle", text: `${describe(range)} · ${range.explicitTz ? range.tz : "days as the phone recorded them"}` })),
     picker(range));
 }
 
