@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -49,6 +50,31 @@ class OverviewCard(BaseModel):
 _DAY = {"date": "2024-03-14", "value": 9214.0}
 
 
+class Ring(BaseModel):
+    """One Activity ring of one day: the feed's value against a goal."""
+
+    value: float | None
+    goal: float | None = Field(description="null: no goal known (move, without an archive)")
+    goal_from: Literal["archive", "default"] | None = Field(
+        description="archive: the imported archive's goal in force that day; default: "
+        "Apple's fixed goal (exercise 30 min, stand 12 h)"
+    )
+    fraction: float | None = Field(description="value / goal (1 = ring closed)")
+    unit: str
+
+
+class OverviewRings(BaseModel):
+    """The rings of the range's last day with activity."""
+
+    date: date
+    move: Ring
+    exercise: Ring
+    stand: Ring
+
+
+_RING = {"goal_from": "archive", "unit": "min"}
+
+
 class Overview(BaseModel):
     """The dashboard overview's cards."""
 
@@ -70,10 +96,19 @@ class Overview(BaseModel):
                     "days": [_DAY],
                 }
             ],
+            "rings": {
+                "date": "2024-03-14",
+                "move": {**_RING, "value": 540.0, "goal": 500.0, "fraction": 1.08, "unit": "kcal"},
+                "exercise": {**_RING, "value": 24.0, "goal": 30.0, "fraction": 0.8},
+                "stand": {**_RING, "value": 9.0, "goal": 12.0, "fraction": 0.75, "unit": "h"},
+            },
         }
     )
     tz: str | None
     cards: list[OverviewCard]
+    rings: OverviewRings | None = Field(
+        description="The Activity rings of the range's last day with activity (null: none)"
+    )
 
 
 class HeartDay(BaseModel):
