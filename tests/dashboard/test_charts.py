@@ -1,0 +1,67 @@
+"""The dashboard's rings, calendar, blood pressure, notifications, sleep schedule and
+workout zones in a real browser: each drawn, each table equal to the API's numbers."""
+
+from __future__ import annotations
+
+from playwright.async_api import Page
+
+from tests.dashboard.browser import PageWatch, open_ready, screenshot
+from tests.dashboard.conftest import Person, api
+from tests.dashboard.test_pages import API_RANGE, RANGE, rows_of
+from tests.fixtures.dashboard_data import LAST_DAY, ZONE
+from tests.reliability.server import ServerProcess
+
+
+async def attrs_of(page: Page, testid: str, *names: str) -> list[dict[str, str]]:
+    """Each row of a data table as its data-* attributes named ``names``."""
+    rows: list[dict[str, str]] = await page.eval_on_selector_all(
+        f"[data-testid={testid}] tbody tr",
+        "(rows, names) => rows.map(r => Object.fromEntries(names.map(n => [n, r.dataset[n]])))",
+        list(names),
+    )
+    return rows
+
+
+async def test_overview_rings_are_the_apis(
+    logged_in: Page, server: ServerProcess, person: Person, watch: PageWatch
+) -> None:
+    await open_ready(logged_in, f"{server.url}/{RANGE}")
+    rings = (await api(server, person.key, "/api/v1/overview", **API_RANGE))["rings"]
+    assert rings["date"] == LAST_DAY
+    shown = await attrs_of(logged_in, "rings-table", "ring", "date", "value", "goal")
+    assert [row["ring"] for row in shown] == ["move", "exercise", "stand"]
+    for row in shown:
+        ring = rings[row["ring"]]
+        assert row["date"] == LAST_DAY
+        assert float(row["value"]) == ring["value"]
+        assert (float(row["goal"]) if row["goal"] else None) == ring["goal"]
+    # Exercise and stand have Apple's fixed goals; the move ring has none without an archive.
+    arcs = logged_in.locator("[data-testid=rings] .ring-arc")
+    assert await arcs.count() == 2
+    assert watch.errors == []
+
+
+async def test_activity_calendar_holds_the_years_steps(
+    logged_in: Page, server: ServerProcess, person: Person, watch: PageWatch
+) -> None:
+    await open_ready(logged_in, f"{server.url}/activity{RANGE}")
+    year = await api(
+        server,
+        person.key,
+        "/api/v1/activity/daily",
+        start="2023-04-02",
+        end="2024-04-01",
+        tz=ZONE,
+    )
+    steps = {d["date"]: d["steps"] for d in year["days"] if d["steps"] is not None}
+    assert len(steps) >= 31  # the data's month, and nothing before it
+    assert await rows_of(logged_in, "calendar-steps-table") == steps
+    cells = logged_in.locator("[data-testid=steps-calendar] rect.day")
+    assert await cells.count() == 365
+    filled: list[list[str]] = await logged_in.eval_on_selector_all(
+        "[data-testid=steps-calendar] rect.day[data-value]:not([data-value=''])",
+        "cells => cells.map(c => [c.dataset.date, c.dataset.value])",
+    )
+    assert {date: float(value) for date, value in filled} == steps
+    await screenshot(logged_in, "activity-calendar")
+    assert watch.errors == []
