@@ -8,7 +8,7 @@ from playwright.async_api import Page
 from tests.dashboard.browser import PageWatch, open_ready, screenshot
 from tests.dashboard.conftest import Person, api
 from tests.dashboard.test_pages import API_RANGE, RANGE, rows_of
-from tests.fixtures.dashboard_data import LAST_DAY, ZONE
+from tests.fixtures.dashboard_data import LAST_DAY, NOTIFICATION_AT, ZONE
 from tests.reliability.server import ServerProcess
 
 
@@ -64,4 +64,28 @@ async def test_activity_calendar_holds_the_years_steps(
     )
     assert {date: float(value) for date, value in filled} == steps
     await screenshot(logged_in, "activity-calendar")
+    assert watch.errors == []
+
+
+async def test_heart_page_draws_blood_pressure_and_marks_notifications(
+    logged_in: Page, server: ServerProcess, person: Person, watch: PageWatch
+) -> None:
+    await open_ready(logged_in, f"{server.url}/heart{RANGE}")
+    heart = await api(server, person.key, "/api/v1/heart/daily", **API_RANGE)
+    pressure = {d["date"]: d["systolic"] for d in heart["blood_pressure"]}
+    assert len(pressure) >= 30
+    assert await rows_of(logged_in, "heart-bp-table") == pressure
+    diastolic = await attrs_of(logged_in, "heart-bp-table", "date", "diastolic")
+    assert {r["date"]: float(r["diastolic"]) for r in diastolic} == {
+        d["date"]: d["diastolic"] for d in heart["blood_pressure"]
+    }
+    marks = await attrs_of(logged_in, "heart-notifications-table", "date", "kind", "start")
+    assert marks == [
+        {"date": n["date"], "kind": n["kind"], "start": n["start"]} for n in heart["notifications"]
+    ]
+    assert [m["date"] for m in marks] == [NOTIFICATION_AT.date().isoformat()]
+    # The range chart carries the marks as a series of its own.
+    legend = await logged_in.inner_text("[data-testid=chart-hr-range] .u-legend")
+    assert "Notification" in legend
+    await screenshot(logged_in, "heart-pressure")
     assert watch.errors == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -122,6 +122,26 @@ class HeartDay(BaseModel):
     hr_max: float | None
 
 
+class BloodPressureDay(BaseModel):
+    """One local day's blood pressure: the mean of its readings (mmHg)."""
+
+    date: date
+    systolic: float
+    diastolic: float
+    readings: int
+
+
+class HeartNotificationMark(BaseModel):
+    """A heart-rate notification, as marked on the heart page's timeline (``date``: its
+    local day)."""
+
+    date: date
+    start: datetime
+    end: datetime | None
+    kind: str = Field(description="e.g. high_heart_rate_notification (as the app sent it)")
+    threshold: float | None
+
+
 class HeartDaily(BaseModel):
     """Heart numbers per local day, one entry per day that has any."""
 
@@ -139,11 +159,29 @@ class HeartDaily(BaseModel):
                     "hr_max": 151.0,
                 }
             ],
+            "blood_pressure": [
+                {"date": "2024-03-14", "systolic": 121.5, "diastolic": 79.0, "readings": 2}
+            ],
+            "notifications": [
+                {
+                    "date": "2024-03-14",
+                    "start": "2024-03-14T15:02:00-04:00",
+                    "end": "2024-03-14T15:12:00-04:00",
+                    "kind": "high_heart_rate_notification",
+                    "threshold": 120.0,
+                }
+            ],
         }
     )
     tz: str | None
     unit: str
     days: list[HeartDay]
+    blood_pressure: list[BloodPressureDay] = Field(
+        description="Per local day with readings, their mean (mmHg)"
+    )
+    notifications: list[HeartNotificationMark] = Field(
+        description="High, low and irregular heart-rate notifications in the range"
+    )
 
 
 class NewestSamples(BaseModel):

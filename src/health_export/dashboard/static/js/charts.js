@@ -35,7 +35,7 @@ function axes(unitLabel) {
   ];
 }
 
-// series: [{ label, values, color (CSS var name), kind: "bars" | "line" | "dashed", width? }]
+// series: [{ label, values, color (CSS var name), kind: "bars" | "line" | "dashed" | "marks", width? }]
 // xs: seconds of wall-clock time read as UTC (timed series); else one x per day in dates.
 export function dailyChart(container, { dates, xs, series, unit, height = 240, band = null, format }) {
   const bars = window.uPlot.paths.bars({ size: [0.7, 40] });
@@ -57,9 +57,12 @@ export function dailyChart(container, { dates, xs, series, unit, height = 240, b
         fill: s.kind === "bars" ? cssVar(s.color) : undefined,
         width: s.kind === "bars" ? 0 : (s.width || 2),
         dash: s.kind === "dashed" ? [6, 4] : undefined,
-        paths: s.kind === "bars" ? bars : undefined,
-        points: { show: s.kind !== "bars" && (xs || dates).length < 60 },
-        spanGaps: s.kind !== "bars",
+        // "marks": points only (events on a timeline), no line between them.
+        paths: s.kind === "bars" ? bars : s.kind === "marks" ? () => null : undefined,
+        points: s.kind === "marks"
+          ? { show: true, size: 11, width: 2, stroke: cssVar(s.color), fill: cssVar("--panel") }
+          : { show: s.kind !== "bars" && (xs || dates).length < 60 },
+        spanGaps: s.kind !== "bars" && s.kind !== "marks",
         value: (u, v) => (v == null ? "–" : format ? format(v) : String(Math.round(v * 10) / 10)),
       })),
     ],
