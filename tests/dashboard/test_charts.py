@@ -89,3 +89,25 @@ async def test_heart_page_draws_blood_pressure_and_marks_notifications(
     assert "Notification" in legend
     await screenshot(logged_in, "heart-pressure")
     assert watch.errors == []
+
+
+async def test_sleep_schedule_and_efficiency_are_the_nights(
+    logged_in: Page, server: ServerProcess, person: Person, watch: PageWatch
+) -> None:
+    await open_ready(logged_in, f"{server.url}/sleep{RANGE}")
+    nights = (await api(server, person.key, "/api/v1/sleep", **API_RANGE))["nights"]
+    schedule = await attrs_of(logged_in, "sleep-schedule-table", "date", "bedtime", "wake")
+    assert schedule == [
+        {
+            "date": n["date"],
+            "bedtime": n["in_bed_start"] or n["sleep_start"],
+            "wake": n["sleep_end"] or n["in_bed_end"],
+        }
+        for n in nights
+    ]
+    assert await logged_in.locator("[data-testid=sleep-schedule] rect.sleep-span").count() == 25
+    efficiency = {n["date"]: n["efficiency"] for n in nights if n["efficiency"] is not None}
+    assert efficiency
+    assert await rows_of(logged_in, "sleep-efficiency-table") == efficiency
+    await screenshot(logged_in, "sleep-schedule")
+    assert watch.errors == []
