@@ -3,6 +3,10 @@ workout zones in a real browser: each drawn, each table equal to the API's numbe
 
 from __future__ import annotations
 
+import itertools
+from datetime import date, datetime, timedelta
+
+import pytest
 from playwright.async_api import Page
 
 from tests.dashboard.browser import PageWatch, open_ready, screenshot
@@ -110,4 +114,49 @@ async def test_sleep_schedule_and_efficiency_are_the_nights(
     assert efficiency
     assert await rows_of(logged_in, "sleep-efficiency-table") == efficiency
     await screenshot(logged_in, "sleep-schedule")
+    assert watch.errors == []
+
+
+def seconds_in_zones(points: list[tuple[float, float]], max_hr: float) -> list[float]:
+    """Seconds per zone (50-60 ... 90-100 % of ``max_hr``): a reading counts until the
+    next one, at most 300 s."""
+    seconds = [0.0] * 5
+    for (moment, bpm), (after, _) in itertools.pairwise(points):
+        zone = min(4, int((bpm / max_hr - 0.5) * 10)) if bpm >= 0.5 * max_hr else -1
+        if zone >= 0:
+            seconds[zone] += min(300.0, after - moment)
+    return seconds
+
+
+async def test_workout_heart_rate_zones_follow_the_years_maximum(
+    logged_in: Page, server: ServerProcess, person: Person, watch: PageWatch
+) -> None:
+    listed = (await api(server, person.key, "/api/v1/workouts", **API_RANGE))["workouts"]
+    workout = await api(server, person.key, f"/api/v1/workouts/{listed[0]['id']}")
+    await open_ready(logged_in, f"{server.url}/workouts/{workout['id']}{RANGE}")
+    day = date.fromisoformat(workout["start"][:10])
+    year = await api(
+        server,
+        person.key,
+        "/api/v1/metrics/heart_rate/series",
+        start=(day - timedelta(days=365)).isoformat(),
+        end=(day + timedelta(days=1)).isoformat(),
+        bucket="month",
+        agg="max",
+    )
+    heart = workout["series"]["heartRateData"]
+    maxima = [p["value"] for p in year["points"]] + [workout["max_heart_rate"] or 0]
+    max_hr = max(maxima + [p.get("max") or p["avg"] for p in heart])
+    shown = await logged_in.get_attribute("[data-testid=zones-panel]", "data-max-hr")
+    assert shown is not None
+    assert float(shown) == max_hr
+    points = [(datetime.fromisoformat(p["start"]).timestamp(), p["avg"]) for p in heart]
+    zones = await attrs_of(logged_in, "workout-zones-table", "date", "value", "low", "high")
+    assert [z["date"] for z in zones] == ["z1", "z2", "z3", "z4", "z5"]
+    assert [float(z["value"]) for z in zones] == pytest.approx(seconds_in_zones(points, max_hr))
+    assert [float(z["low"]) for z in zones] == pytest.approx(
+        [f * max_hr for f in (0.5, 0.6, 0.7, 0.8, 0.9)]
+    )
+    assert sum(float(z["value"]) for z in zones) > 0
+    await screenshot(logged_in, "workout-zones")
     assert watch.errors == []

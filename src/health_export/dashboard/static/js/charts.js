@@ -37,7 +37,20 @@ function axes(unitLabel) {
 
 // series: [{ label, values, color (CSS var name), kind: "bars" | "line" | "dashed" | "marks", width? }]
 // xs: seconds of wall-clock time read as UTC (timed series); else one x per day in dates.
-export function dailyChart(container, { dates, xs, series, unit, height = 240, band = null, format }) {
+function drawZones(u, zones) {
+  const { left, top, width, height } = u.bbox;
+  u.ctx.save();
+  for (const zone of zones) {
+    const upper = Math.max(top, u.valToPos(zone.high, "y", true));
+    const lower = Math.min(top + height, u.valToPos(zone.low, "y", true));
+    if (lower <= upper) continue;
+    u.ctx.fillStyle = cssVar(zone.color);
+    u.ctx.fillRect(left, upper, width, lower - upper);
+  }
+  u.ctx.restore();
+}
+
+export function dailyChart(container, { dates, xs, series, unit, height = 240, band = null, zones = null, format }) {
   const bars = window.uPlot.paths.bars({ size: [0.7, 40] });
   const options = {
     width: widthOf(container),
@@ -69,6 +82,10 @@ export function dailyChart(container, { dates, xs, series, unit, height = 240, b
   };
   if (band) {
     options.bands = [{ series: band, fill: cssVar("--c-band") }];
+  }
+  if (zones) {
+    // Horizontal bands behind the series (heart-rate zones): [{ low, high, color }].
+    options.hooks = { drawClear: [(u) => drawZones(u, zones)] };
   }
   const data = [xs || dates.map(dayTs), ...series.map((s) => s.values)];
   const plot = new window.uPlot(options, data, container);
