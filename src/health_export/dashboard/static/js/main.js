@@ -5,6 +5,7 @@ import { ApiError, Unauthorized, logout } from "./api.js";
 import { el, errorState } from "./dom.js";
 import { loginForm } from "./login.js";
 import { currentRange, keepRangeInLinks } from "./range.js";
+import { setUnitSystem, unitSystem } from "./units.js";
 import { activityPage } from "./pages/activity.js";
 import { bodyPage } from "./pages/body.js";
 import { explorePage } from "./pages/explore.js";
@@ -46,6 +47,8 @@ function showLogin() {
 
 async function draw({ fromLogin = false } = {}) {
   delete document.body.dataset.ready;
+  // Logged in now: a redraw (the unit choice) asks the API again.
+  if (fromLogin) document.body.dataset.session = "present";
   if (!fromLogin && document.body.dataset.session === "none") {
     // No session cookie: no API call that could only answer 401.
     showLogin();
@@ -72,9 +75,18 @@ async function draw({ fromLogin = false } = {}) {
   document.body.dataset.ready = "true";
 }
 
+// The unit choice redraws the page in place (and is kept for the next visit).
+const unitsChoice = document.querySelector("[data-testid=units]");
+unitsChoice.value = unitSystem();
+unitsChoice.addEventListener("change", () => {
+  setUnitSystem(unitsChoice.value);
+  draw();
+});
+
 logoutButton.addEventListener("click", async () => {
   delete document.body.dataset.ready;
   await logout();
+  document.body.dataset.session = "none";
   showLogin();
   await settled();
   document.body.dataset.ready = "true";

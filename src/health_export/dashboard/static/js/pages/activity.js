@@ -7,11 +7,12 @@ import { chartBox, dailyChart } from "../charts.js";
 import { calendarLegend, calendarSvg } from "../calendar.js";
 import { addDays, apiParams, pageHead, todayIn } from "../range.js";
 import { dataTable } from "../tables.js";
+import { convert, shownUnit } from "../units.js";
 
 const CHARTS = [
   { field: "steps", title: "Steps", unit: "steps", color: "--c-steps", digits: 0 },
   { field: "active_energy_kcal", title: "Active energy", unit: "kcal", color: "--c-energy", digits: 0 },
-  { field: "distance_km", title: "Walking + running distance", unit: "km", color: "--c-distance", digits: 2 },
+  { field: "distance_km", title: "Walking + running distance", unit: "km", canonical: "km", color: "--c-distance", digits: 2 },
   { field: "exercise_min", title: "Exercise", unit: "min", color: "--c-exercise", digits: 0 },
   { field: "stand_hours", title: "Stand hours", unit: "h", color: "--c-stand", digits: 0 },
   { field: "flights_climbed", title: "Flights climbed", unit: "flights", color: "--c-flights", digits: 0 },
@@ -63,8 +64,11 @@ export async function activityPage(range) {
     return { nodes: [head, emptyState("No activity yet", "Add Step Count, Active Energy and Apple Exercise Time to an automation in Health Auto Export, or pick a longer range.")] };
   }
   const drawn = [];
-  const panels = CHARTS.map((chart) => {
-    const rows = data.days.filter((day) => day[chart.field] !== null).map((day) => ({ date: day.date, value: day[chart.field] }));
+  const panels = CHARTS.map((spec) => {
+    // Distance in the unit the person reads (km or mi); the rest has no other unit.
+    const chart = spec.canonical ? { ...spec, unit: shownUnit(spec.canonical) } : spec;
+    const valueOf = (day) => (spec.canonical ? convert(day[chart.field], spec.canonical) : day[chart.field]);
+    const rows = data.days.filter((day) => day[chart.field] !== null).map((day) => ({ date: day.date, value: valueOf(day) }));
     const panel = el("section", { class: "panel", "aria-label": chart.title }, el("h2", { text: chart.title }));
     if (!rows.length) {
       panel.append(el("p", { class: "empty-state", text: `No ${chart.title.toLowerCase()} in this range.` }));
@@ -73,7 +77,7 @@ export async function activityPage(range) {
     const box = chartBox(`chart-${chart.field}`);
     drawn.push(() => dailyChart(box, {
       dates: data.days.map((d) => d.date),
-      series: [{ label: chart.title, values: data.days.map((d) => d[chart.field]), color: chart.color, kind: "bars" }],
+      series: [{ label: chart.title, values: data.days.map(valueOf), color: chart.color, kind: "bars" }],
       unit: chart.unit,
       format: (v) => num(v, chart.digits),
     }));

@@ -6,9 +6,10 @@ import { dayLabel, el, emptyState, hoursMinutes, num, svg } from "../dom.js";
 import { apiParams, pageHead } from "../range.js";
 import { sparkline } from "../charts.js";
 import { dataTable } from "../tables.js";
+import { convert, convertChange, shownUnit } from "../units.js";
 
 const DIGITS = { steps: 0, active_energy: 0, exercise: 0, stand: 0, resting_hr: 0, hrv: 0, sleep: 1, weight: 1 };
-const UNITS = { count: "", kcal: "kcal", min: "min", h: "h", "count/min": "bpm", ms: "ms", kg: "kg" };
+const UNITS = { count: "", kcal: "kcal", min: "min", h: "h", "count/min": "bpm", ms: "ms", kg: "kg", lb: "lb" };
 
 function show(card, value) {
   return card.key === "sleep" ? hoursMinutes(value) : num(value, DIGITS[card.key] ?? 1);
@@ -105,8 +106,22 @@ function ringsPanel(rings) {
     }));
 }
 
+// A card's numbers in the unit the person reads (weight in kg or lb).
+function inShownUnit(card) {
+  const to = shownUnit(card.unit);
+  if (to === card.unit) return card;
+  const day = (d) => (d ? { ...d, value: convert(d.value, card.unit) } : d);
+  const range = (t) => (t ? { low: convert(t.low, card.unit), high: convert(t.high, card.unit) } : t);
+  return {
+    ...card, unit: to, latest: day(card.latest), mean: convert(card.mean, card.unit),
+    previous_mean: convert(card.previous_mean, card.unit), change: convertChange(card.change, card.unit),
+    typical: range(card.typical), days: card.days.map(day),
+  };
+}
+
 export async function overviewPage(range) {
-  const data = await getJson("/api/v1/overview", apiParams(range));
+  const answer = await getJson("/api/v1/overview", apiParams(range));
+  const data = { ...answer, cards: answer.cards.map(inShownUnit) };
   const head = pageHead("Overview", range);
   if (data.cards.every((card) => !card.latest)) {
     return {

@@ -7,13 +7,14 @@ import { chartBox, dailyChart, wallClockSeconds } from "../charts.js";
 import { addDays, rangeQuery } from "../range.js";
 import { maxHeartRate, secondsInZones, zoneBounds } from "../zones.js";
 import { dataTable } from "../tables.js";
+import { convert, shownUnit } from "../units.js";
 
 const PACE_BUCKETS = 5;
 
 function stats(workout) {
   const items = [
     ["Duration", workout.duration_s == null ? "–" : hoursMinutes(workout.duration_s / 3600)],
-    ["Distance", workout.distance_km == null ? "–" : `${num(workout.distance_km, 2)} km`],
+    ["Distance", workout.distance_km == null ? "–" : `${num(convert(workout.distance_km, "km"), 2)} ${shownUnit("km")}`],
     ["Active energy", workout.active_energy_kcal == null ? "–" : `${num(workout.active_energy_kcal, 0)} kcal`],
     ["Avg heart rate", workout.avg_heart_rate == null ? "–" : `${num(workout.avg_heart_rate, 0)} bpm`],
     ["Max heart rate", workout.max_heart_rate == null ? "–" : `${num(workout.max_heart_rate, 0)} bpm`],
@@ -150,7 +151,8 @@ export async function workoutPage(range) {
     })), zonesPanel(heart, bounds, maxHr));
   }
   if (feature) {
-    const altitudes = feature.geometry.coordinates.map((c) => (c.length > 2 ? c[2] : null));
+    // Elevation in m or ft.
+    const altitudes = feature.geometry.coordinates.map((c) => (c.length > 2 ? convert(c[2], "m") : null));
     const times = feature.properties.times || [];
     const side = el("div", {}, el("h2", { text: "Route" }), paceLegend(), el("div", { class: "downloads" },
       el("a", { class: "button", href: `/api/v1/workouts/${encodeURIComponent(id)}/route?format=gpx`, download: `workout-${id}.gpx`, text: "Download GPX" }),
@@ -159,13 +161,13 @@ export async function workoutPage(range) {
     if (altitudes.some((a) => a != null) && times.length === altitudes.length && times.length > 1) {
       const box = chartBox("chart-elevation");
       drawn.push(() => dailyChart(box, {
-        xs: times.map(wallClockSeconds), unit: "m", height: 180,
+        xs: times.map(wallClockSeconds), unit: shownUnit("m"), height: 180,
         series: [{ label: "Elevation", values: altitudes, color: "--c-distance", kind: "line" }],
         format: (v) => num(v, 0),
       }));
       nodes.push(el("section", { class: "panel" }, el("h2", { text: "Elevation" }), box, dataTable({
         caption: "Elevation along the route", testid: "elevation-table",
-        columns: [{ label: "Time", cell: (r) => r.date.slice(11, 19) }, { label: "Elevation (m)", num: true, cell: (r) => num(r.value, 1) }],
+        columns: [{ label: "Time", cell: (r) => r.date.slice(11, 19) }, { label: `Elevation (${shownUnit("m")})`, num: true, cell: (r) => num(r.value, 1) }],
         rows: times.map((t, i) => ({ date: t, value: altitudes[i] })),
       })));
     }
