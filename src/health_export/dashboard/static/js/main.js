@@ -1,7 +1,7 @@
 // Entry point: draws the page named by <body data-page>, or the login form when the
 // session is missing. <body data-ready="true"> marks a page that has drawn everything.
 
-import { ApiError, Unauthorized, logout } from "./api.js";
+import { ApiError, Unauthorized, logout, viewedUser } from "./api.js";
 import { el, errorState } from "./dom.js";
 import { loginForm } from "./login.js";
 import { currentRange, keepRangeInLinks } from "./range.js";
@@ -38,6 +38,24 @@ function settled() {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
+// An admin looking at another user's dashboard sees whose it is, and the way back.
+function viewingBanner() {
+  const viewed = viewedUser();
+  if (!viewed) return null;
+  const query = new URLSearchParams(window.location.search);
+  query.delete("user_id");
+  const own = `${window.location.pathname}${query.size ? `?${query}` : ""}`;
+  return el("p", { class: "notice viewing", role: "status", "data-testid": "viewing-user" },
+    `You are looking at the dashboard of user ${viewed} as an admin; each read is recorded in the audit trail. `,
+    el("a", { href: own, text: "Back to your own" }));
+}
+
+function refusal(error) {
+  return el("div", { class: "panel empty-state error", role: "alert", "data-testid": "forbidden" },
+    el("strong", { text: "Not allowed" }),
+    el("p", { text: `Only an admin can look at another user's dashboard (user_id=${viewedUser()}). Remove user_id from the address to see your own. (${error.message})` }));
+}
+
 function showLogin() {
   logoutButton.hidden = true;
   document.title = "Log in · health-export";
@@ -63,11 +81,14 @@ async function draw({ fromLogin = false } = {}) {
   try {
     const content = await PAGES[document.body.dataset.page](range);
     logoutButton.hidden = false;
-    main.replaceChildren(...content.nodes);
+    main.replaceChildren(...[viewingBanner(), ...content.nodes].filter(Boolean));
     content.afterInsert?.();
   } catch (error) {
     if (error instanceof Unauthorized) showLogin();
-    else main.replaceChildren(errorState(error instanceof ApiError ? error : new ApiError(0, String(error))));
+    else if (error instanceof ApiError && error.status === 403 && viewedUser()) {
+      logoutButton.hidden = false;
+      main.replaceChildren(refusal(error));
+    } else main.replaceChildren(errorState(error instanceof ApiError ? error : new ApiError(0, String(error))));
     if (!(error instanceof ApiError) && !(error instanceof Unauthorized)) console.error(error);
   }
   await settled();

@@ -62,6 +62,9 @@ export function describe(range) {
 
 export function rangeQuery(range) {
   const query = new URLSearchParams();
+  // Links keep the user an admin is looking at.
+  const viewed = new URLSearchParams(window.location.search).get("user_id");
+  if (viewed) query.set("user_id", viewed);
   if (range.all) query.set("range", "all");
   else {
     query.set("start", range.start);

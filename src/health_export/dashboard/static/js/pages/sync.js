@@ -3,7 +3,7 @@
 // export again, and the newest imported archive's coverage against the feed. ?days= is
 // how far back gaps are looked for.
 
-import { getJson } from "../api.js";
+import { getJson, viewedUser } from "../api.js";
 import { el, emptyState, num } from "../dom.js";
 import { dataTable } from "../tables.js";
 
@@ -26,7 +26,8 @@ function duration(seconds) {
 const stamp = (iso) => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}` : "–");
 
 function head(days) {
-  const links = WINDOWS.map((n) => el("a", { href: `?days=${n}`, "data-days": n, "aria-current": n === days ? "true" : null, text: `${n} d` }));
+  const viewed = viewedUser();
+  const links = WINDOWS.map((n) => el("a", { href: `?days=${n}${viewed ? `&user_id=${encodeURIComponent(viewed)}` : ""}`, "data-days": n, "aria-current": n === days ? "true" : null, text: `${n} d` }));
   return el("div", { class: "page-head" },
     el("div", {}, el("h1", { text: "Sync" }), el("p", { class: "subtitle", text: `What arrived when · gaps looked for in the last ${days} days of each metric` })),
     el("div", { class: "range" }, el("div", { class: "presets", role: "group", "aria-label": "Gap window" }, links)));
@@ -144,6 +145,10 @@ function coverageByMetric(days) {
 function coveragePanel(imported, coverage) {
   const section = el("section", { class: "panel", "aria-label": "Archive coverage", "data-testid": "coverage-panel" },
     el("h2", { text: "Archive against the feed" }));
+  if (viewedUser()) {
+    section.append(el("p", { class: "subtitle", text: "Imports are listed to their owner only: this user's archive coverage shows on their own dashboard." }));
+    return section;
+  }
   if (!imported) {
     section.append(el("p", { class: "subtitle", "data-testid": "no-import", text: "No Apple Health archive imported yet: upload one (docs/import.md) to see which days the app's feed is missing." }));
     return section;
@@ -192,7 +197,8 @@ export async function syncPage() {
   const days = windowDays();
   const [data, archive] = await Promise.all([
     getJson("/api/v1/sync", { days }),
-    getJson("/api/v1/imports").then((answer) => newestCoverage(answer.imports)),
+    // /imports lists the caller's own: not asked while an admin looks at another user.
+    viewedUser() ? { imported: null, coverage: null } : getJson("/api/v1/imports").then((answer) => newestCoverage(answer.imports)),
   ]);
   const top = head(days);
   const coverage = coveragePanel(archive.imported, archive.coverage);

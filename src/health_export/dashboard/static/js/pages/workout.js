@@ -1,7 +1,7 @@
 // One workout: summary, heart rate over time, the route drawn in SVG (coloured by pace,
 // no map tiles), elevation, and the route as GPX or GeoJSON.
 
-import { getJson } from "../api.js";
+import { apiUrl, getJson } from "../api.js";
 import { dayLabel, el, hoursMinutes, num, svg } from "../dom.js";
 import { chartBox, dailyChart, wallClockSeconds } from "../charts.js";
 import { addDays, rangeQuery } from "../range.js";
@@ -10,6 +10,12 @@ import { dataTable } from "../tables.js";
 import { convert, shownUnit } from "../units.js";
 
 const PACE_BUCKETS = 5;
+
+// A same-origin link to an API path (with the viewed user, when an admin looks on).
+function localHref(path, params) {
+  const url = apiUrl(path, params);
+  return `${url.pathname}${url.search}`;
+}
 
 function stats(workout) {
   const items = [
@@ -155,8 +161,8 @@ export async function workoutPage(range) {
     const altitudes = feature.geometry.coordinates.map((c) => (c.length > 2 ? convert(c[2], "m") : null));
     const times = feature.properties.times || [];
     const side = el("div", {}, el("h2", { text: "Route" }), paceLegend(), el("div", { class: "downloads" },
-      el("a", { class: "button", href: `/api/v1/workouts/${encodeURIComponent(id)}/route?format=gpx`, download: `workout-${id}.gpx`, text: "Download GPX" }),
-      el("a", { class: "button", href: `/api/v1/workouts/${encodeURIComponent(id)}/route`, download: `workout-${id}.geojson`, text: "Download GeoJSON" })));
+      el("a", { class: "button", href: localHref(`/api/v1/workouts/${encodeURIComponent(id)}/route`, { format: "gpx" }), download: `workout-${id}.gpx`, text: "Download GPX" }),
+      el("a", { class: "button", href: localHref(`/api/v1/workouts/${encodeURIComponent(id)}/route`), download: `workout-${id}.geojson`, text: "Download GeoJSON" })));
     nodes.push(el("section", { class: "panel route-wrap" }, routeSvg(feature), side));
     if (altitudes.some((a) => a != null) && times.length === altitudes.length && times.length > 1) {
       const box = chartBox("chart-elevation");
