@@ -7,10 +7,10 @@ import itertools
 from datetime import date, datetime, timedelta
 
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Browser, Page
 
 from tests.dashboard.browser import PageWatch, open_ready, screenshot
-from tests.dashboard.conftest import Person, api
+from tests.dashboard.conftest import Person, api, log_in
 from tests.dashboard.test_pages import API_RANGE, RANGE, rows_of
 from tests.fixtures.dashboard_data import LAST_DAY, NOTIFICATION_AT, ZONE
 from tests.reliability.server import ServerProcess
@@ -159,4 +159,23 @@ async def test_workout_heart_rate_zones_follow_the_years_maximum(
     )
     assert sum(float(z["value"]) for z in zones) > 0
     await screenshot(logged_in, "workout-zones")
+    assert watch.errors == []
+
+
+async def test_new_views_fit_a_phone_and_follow_a_dark_system(
+    browser: Browser, server: ServerProcess, person: Person, watch: PageWatch
+) -> None:
+    listed = (await api(server, person.key, "/api/v1/workouts", **API_RANGE))["workouts"]
+    context = await browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    page = await context.new_page()
+    watch.attach(page)
+    await log_in(page, server, person, f"/{RANGE}")
+    for path in ("/", "/activity", "/heart", "/sleep", f"/workouts/{listed[0]['id']}", "/sync"):
+        await open_ready(page, f"{server.url}{path}{RANGE}")
+        width: int = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)
+    background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(17, 20, 24)"  # the dark theme's --bg
+    await screenshot(page, "phone-dark-workout-sync")
+    await context.close()
     assert watch.errors == []

@@ -119,7 +119,8 @@ def render(page: Page, catalog: AssetCatalog, *, has_session: bool) -> tuple[str
 <a class="brand" href="/">health-export</a>
 <nav aria-label="Pages"><ul>{_nav(page.nav)}</ul></nav>
 <label class="units-choice">Units <select name="units" data-testid="units">
-<option value="metric">Metric (km, kg, °C)</option><option value="us">US (mi, lb, °F)</option>
+<option value="metric" title="km, kg, cm, °C, m">Metric</option>
+<option value="us" title="mi, lb, in, °F, ft">US</option>
 </select></label>
 <button type="button" class="logout" data-testid="logout" hidden>Log out</button>
 </header>

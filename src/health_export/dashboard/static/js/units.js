@@ -4,7 +4,6 @@
 // server's catalogue (catalog/units.py), so `?unit=` of the API gives the same numbers.
 
 const KEY = "health-export.units";
-export const SYSTEMS = [["metric", "Metric (km, kg, °C)"], ["us", "US (mi, lb, °F)"]];
 const US_UNITS = {
   km: ["mi", (v) => (v * 1000) / 1609.344],
   kg: ["lb", (v) => (v * 1000) / 453.59237],
