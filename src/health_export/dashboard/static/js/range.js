@@ -53,6 +53,12 @@ export function apiParams(range) {
   return { start: range.start, end, tz };
 }
 
+// For routes that read a bare date as midnight of tz= (UTC without it) and read rows
+// anyway (workouts, newest samples): the browser's zone always goes with the days.
+export function zonedParams(range) {
+  return { ...apiParams(range), tz: range.tz };
+}
+
 export function describe(range) {
   if (range.all) return "All data";
   if (!DATE.test(range.start) || !DATE.test(range.end)) return `${range.start} – ${range.end}`;

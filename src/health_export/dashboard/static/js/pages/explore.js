@@ -4,7 +4,7 @@
 import { ApiError, getJson } from "../api.js";
 import { el, emptyState, num } from "../dom.js";
 import { chartBox, dailyChart, wallClockSeconds } from "../charts.js";
-import { apiParams, pageHead, rangeQuery } from "../range.js";
+import { apiParams, pageHead, rangeQuery, zonedParams } from "../range.js";
 import { dataTable } from "../tables.js";
 import { convert, shownUnit, unitLabel } from "../units.js";
 
@@ -173,7 +173,7 @@ export async function explorePage(range) {
   const [list, series, newest] = await Promise.all([
     getJson("/api/v1/metrics"),
     wantsSeries ? orRefusal(getJson(`/api/v1/metrics/${encodeURIComponent(metric)}/series`, { ...params, bucket: chosen.bucket, agg: chosen.agg })) : null,
-    wantsSeries ? orRefusal(getJson(`/api/v1/metrics/${encodeURIComponent(metric)}/newest`, { ...params, limit: NEWEST_ROWS })) : null,
+    wantsSeries ? orRefusal(getJson(`/api/v1/metrics/${encodeURIComponent(metric)}/newest`, { ...zonedParams(range), limit: NEWEST_ROWS })) : null,
   ]);
   const head = pageHead(metric ? `Explore · ${metric}` : "Explore", range);
   const metrics = list.metrics;

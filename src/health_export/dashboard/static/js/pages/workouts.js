@@ -2,7 +2,7 @@
 
 import { getJson } from "../api.js";
 import { dayLabel, el, emptyState, hoursMinutes, num } from "../dom.js";
-import { apiParams, pageHead, rangeQuery } from "../range.js";
+import { pageHead, rangeQuery, zonedParams } from "../range.js";
 import { convert, shownUnit } from "../units.js";
 
 function row(workout, range) {
@@ -18,7 +18,7 @@ function row(workout, range) {
 }
 
 export async function workoutsPage(range) {
-  const data = await getJson("/api/v1/workouts", apiParams(range));
+  const data = await getJson("/api/v1/workouts", zonedParams(range));
   const head = pageHead("Workouts", range);
   const workouts = data.workouts.slice().reverse();
   if (!workouts.length) {
