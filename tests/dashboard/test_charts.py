@@ -12,7 +12,7 @@ from playwright.async_api import Browser, Page
 from tests.dashboard.browser import PageWatch, open_ready, screenshot
 from tests.dashboard.conftest import Person, api, log_in
 from tests.dashboard.test_pages import API_RANGE, RANGE, rows_of
-from tests.fixtures.dashboard_data import LAST_DAY, NOTIFICATION_AT, ZONE
+from tests.fixtures.dashboard_data import FIRST_DAY, LAST_DAY, NOTIFICATION_AT, ZONE
 from tests.reliability.server import ServerProcess
 
 
@@ -178,4 +178,21 @@ async def test_new_views_fit_a_phone_and_follow_a_dark_system(
     assert background == "rgb(17, 20, 24)"  # the dark theme's --bg
     await screenshot(page, "phone-dark-workout-sync")
     await context.close()
+    assert watch.errors == []
+
+
+async def test_without_a_zone_in_the_address_days_are_the_phones(
+    logged_in: Page, server: ServerProcess, person: Person, watch: PageWatch
+) -> None:
+    await open_ready(logged_in, f"{server.url}/activity?start={FIRST_DAY}&end={LAST_DAY}")
+    own_days = {"start": FIRST_DAY, "end": API_RANGE["end"]}
+    days = (await api(server, person.key, "/api/v1/activity/daily", **own_days))["days"]
+    steps = {d["date"]: d["steps"] for d in days if d["steps"] is not None}
+    assert min(steps) == FIRST_DAY  # the sender's -04:00 days, not New York's
+    assert await rows_of(logged_in, "daily-steps-table") == steps
+    subtitle = await logged_in.inner_text(".page-head .subtitle")
+    assert "days as the phone recorded them" in subtitle
+    asked = [url for url in watch.requests if "/api/v1/activity/daily" in url]
+    assert asked
+    assert all("tz=" not in url for url in asked)
     assert watch.errors == []
