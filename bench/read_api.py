@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import Server, bench_engine, fresh_database, new_key, settle  # noqa: E402
 from health_export.auth.principal import Scope  # noqa: E402
-from health_export.partitions import ensure_partitions, month_of  # noqa: E402
 from health_export.rollups.rebuild import rebuild_user  # noqa: E402
+from health_export.schema.partitions import ensure_partitions, month_of  # noqa: E402
 
 DATABASE = "health_export_bench_read"
 MINUTES = 525_600

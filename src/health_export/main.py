@@ -30,6 +30,10 @@ from health_export.core.logging import configure_logging_for, get_logger
 from health_export.core.middleware import BodyPace, RequestContextMiddleware
 from health_export.core.redis import create_redis
 from health_export.dashboard.router import install_dashboard
+from health_export.health_data.export.router import router as export_router
+from health_export.health_data.metrics.router import router as metrics_router
+from health_export.health_data.records.router import router as records_router
+from health_export.health_data.rings.router import router as rings_router
 from health_export.imports.router import router as imports_router
 from health_export.ingest.lifecycle import start_ingest, stop_ingest
 from health_export.ingest.openapi import install_ingest_openapi
@@ -37,7 +41,6 @@ from health_export.ingest.router import router as ingest_router
 from health_export.ops.metrics import RequestMetrics
 from health_export.ops.router import router as ops_router
 from health_export.replica.routing import attach_read_engine
-from health_export.samples.router import router as samples_router
 from health_export.sync.router import router as sync_router
 
 log = get_logger("health_export.app")
@@ -139,7 +142,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router, responses=_PROTECTED_RESPONSES)
     app.include_router(admin_router, responses=_PROTECTED_RESPONSES)
     app.include_router(ingest_router, responses=_PROTECTED_RESPONSES)
-    app.include_router(samples_router, responses=_PROTECTED_RESPONSES)
+    for read_router in (metrics_router, records_router, export_router, rings_router):
+        app.include_router(read_router, responses=_PROTECTED_RESPONSES)
     app.include_router(sync_router, responses=_PROTECTED_RESPONSES)
     app.include_router(imports_router, responses=_PROTECTED_RESPONSES)
     mount_assistants(app)

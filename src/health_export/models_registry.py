@@ -8,8 +8,8 @@ from health_export.core.db import Base
 from health_export.imports import models as imports_models  # noqa: F401
 from health_export.replica import fences as fence_models  # noqa: F401
 from health_export.rollups import models as rollups_models  # noqa: F401
-from health_export.samples import models as samples_models  # noqa: F401
-from health_export.samples import rings as rings_models  # noqa: F401
+from health_export.schema import ingestions as ingestion_tables  # noqa: F401
+from health_export.schema import tables as schema_tables  # noqa: F401
 from health_export.sync import models as sync_models  # noqa: F401
 
 metadata = Base.metadata

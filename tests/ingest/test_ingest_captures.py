@@ -11,8 +11,9 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
-from health_export.ingest import parse_stage, service, writer
-from health_export.ingest.upsert import BATCH_TABLE_PREFIX
+from health_export.ingest import parse_stage, service
+from health_export.ingest.write import writer
+from health_export.ingest.write.batches import BATCH_TABLE_PREFIX
 from tests.fixtures import payloads
 from tests.fixtures.captures import DAY_GROUPED_METRICS, SLEEP_STAGES, V1_WORKOUTS, Origin
 from tests.ingest.conftest import Phone, count_rows, fetch, make_phone

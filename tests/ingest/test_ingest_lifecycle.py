@@ -15,9 +15,9 @@ from sqlalchemy import text
 
 from health_export.auth.principal import Principal, Scope
 from health_export.ingest.body import ReceivedBody
+from health_export.ingest.raw_store import store_raw
 from health_export.ingest.replay import replay
 from health_export.ingest.repository import decompress_body
-from health_export.ingest.service import store_raw
 from health_export.ingest.worker import process_next_pending
 from tests.fixtures import payloads
 from tests.fixtures.auth import create_user_with_key

@@ -13,15 +13,14 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from health_export.ingest import writer
 from health_export.ingest.records import NormalisedPayload
-from health_export.ingest.upsert import (
+from health_export.ingest.write import writer
+from health_export.ingest.write.batches import (
     BATCH_TABLE_PREFIX,
-    UNNEST_MAX_ROWS,
-    TableWriter,
     batch_table_name,
     drop_abandoned_batch_tables,
 )
+from health_export.ingest.write.upsert import UNNEST_MAX_ROWS, TableWriter
 from tests.fixtures.auth import create_user_with_key
 from tests.ingest.conftest import fetch
 

@@ -11,8 +11,8 @@ from alembic import command
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from health_export.migrations_head import alembic_config
-from health_export.partitions import ensure_partitions
 from health_export.rollups.rebuild import rebuild_user
+from health_export.schema.partitions import ensure_partitions
 from tests.fixtures.databases import drop_database, fresh_database
 
 BEFORE_ROLLUPS = "0013_job_runs_read_fences"

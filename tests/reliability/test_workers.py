@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from health_export.background.jobs import JOBS, PeriodicJob
 from health_export.core.config import load_settings
 from health_export.core.db import create_engine, create_sessionmaker
-from health_export.ingest.upsert import BATCH_TABLE_PREFIX
+from health_export.ingest.write.batches import BATCH_TABLE_PREFIX
 from health_export.migrations_head import alembic_config
 from tests.fixtures import payloads
 from tests.fixtures.auth import TestKey, create_user_with_key

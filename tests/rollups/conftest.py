@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.samples.conftest import get, ingest, owner  # noqa: F401 - shared fixtures
+from tests.health_data.conftest import get, ingest, owner  # noqa: F401 - shared fixtures
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ from fastapi import FastAPI
 from tests.fixtures import rollup_corpus
 from tests.fixtures.auth import TestKey
 from tests.fixtures.payloads import PHONE, WATCH
+from tests.health_data.conftest import Ingest
 from tests.ingest.conftest import fetch
-from tests.samples.conftest import Ingest
 
 METRICS = ("step_count", "heart_rate", "active_energy", "blood_pressure")
 AGGS = ("sum", "avg", "min", "max", "count")

@@ -13,7 +13,7 @@ from typer.testing import CliRunner, Result
 from health_export.cli import app as cli
 from tests.fixtures import rollup_corpus
 from tests.fixtures.auth import TestKey
-from tests.samples.conftest import Ingest
+from tests.health_data.conftest import Ingest
 
 runner = CliRunner()
 DAY = {"start": "2024-03-04", "end": "2024-03-05"}

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_export.catalog.metrics import METRICS
 from health_export.core.errors import BadRequest
-from health_export.samples import service
-from health_export.samples.params import TimeRange, parse_range
+from health_export.health_data.metrics import service
+from health_export.health_data.params import TimeRange, parse_range
 
 _WHEN = (
     "a date (2024-03-01: midnight in tz when given, else UTC) or an ISO 8601 date-time "

@@ -16,8 +16,9 @@ from health_export.assistants.calls import as_json, rest_url, run_tool
 from health_export.assistants.schemas import CompareAnswer, Period
 from health_export.assistants.summaries import changes, metric_stats, sleep_stats
 from health_export.catalog.metrics import kind_of
-from health_export.samples import service, sleep
-from health_export.samples.params import parse_zone
+from health_export.health_data.metrics import service
+from health_export.health_data.params import parse_zone
+from health_export.health_data.records import sleep
 
 API = "/api/v1"
 SLEEP = "sleep"

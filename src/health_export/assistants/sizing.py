@@ -9,7 +9,7 @@ from typing import Literal, get_args
 
 from mcp.server.mcpserver.exceptions import ToolError
 
-from health_export.samples.params import TimeRange
+from health_export.health_data.params import TimeRange
 
 # "A few thousand": a day of minutes is 1,440 points, a year of days 366.
 MAX_SERIES_POINTS = 3000

@@ -41,9 +41,10 @@ from health_export.assistants.schemas import (
 )
 from health_export.assistants.sizing import Bucket, check_days, choose_bucket
 from health_export.assistants.summaries import route_summary, series_summary
-from health_export.samples import records, service, sleep, views, workouts
-from health_export.samples.geo import route_feature
-from health_export.samples.params import parse_zone
+from health_export.health_data.metrics import service, typed_views
+from health_export.health_data.params import parse_zone
+from health_export.health_data.records import record_types, sleep, workouts
+from health_export.health_data.records.geo import route_feature
 
 API = "/api/v1"
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
@@ -131,7 +132,7 @@ async def get_daily_activity(
         zone = parse_zone(tz)
         span = period(start, end, zone, ("start", "end"))
         check_days(span, "get_daily_activity")
-        answer = await views.activity_daily(
+        answer = await typed_views.activity_daily(
             session, user_id, span, zone, rollups=reads_rollups(ctx)
         )
         url = rest_url(f"{API}/activity/daily", arguments)
@@ -231,7 +232,7 @@ async def get_records(
 
     async def work(session: AsyncSession, user_id: int) -> RecordsAnswer:
         span = period(start, end, None, ("start", "end"))
-        answer = as_json(await records.list_records(session, user_id, type, span, limit))
+        answer = as_json(await record_types.list_records(session, user_id, type, span, limit))
         omitted = OMITTED_FIELDS.get(type, [])
         items = [{k: v for k, v in item.items() if k not in omitted} for item in answer["items"]]
         url = rest_url(f"{API}{RECORD_PATHS[type]}", {"start": start, "end": end, "limit": limit})

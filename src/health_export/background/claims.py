@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from health_export.core.db import Base
 
 # Class of the two-key advisory locks of jobs ("HEjb"); the single-key space and the
-# ingest's own class (ingest/writer.py) are separate lock spaces.
+# ingest's own class (ingest/write/writer.py) are separate lock spaces.
 JOB_LOCK_CLASS = 0x4845_6A62
 
 job_runs = Table(

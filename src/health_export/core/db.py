@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
+import orjson
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import MetaData, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -90,6 +92,43 @@ async def _bounded_ping(driver: Any) -> None:
     driver.terminate()
     ping.cancel()
     raise TimeoutError("the database did not answer a ping")
+
+
+def _jsonb_encode(value: Any) -> bytes:
+    # asyncpg's binary jsonb format is a version byte then the text; SQLAlchemy hands us
+    # strings already serialised, the parsers hand us Python objects.
+    if isinstance(value, str):
+        return b"\x01" + value.encode()
+    return b"\x01" + orjson.dumps(value)
+
+
+def _jsonb_decode(data: bytes) -> Any:
+    return orjson.loads(data[1:])
+
+
+async def driver_connection(conn: AsyncConnection | AsyncSession) -> Any:
+    """The asyncpg connection under ``conn`` (a session's: inside its transaction), the one
+    way to the driver: its jsonb codec takes Python objects or serialised text and gives
+    objects back, on every connection alike.
+
+    Raw asyncpg calls use ``$1`` parameters; SQLAlchemy ``text()`` uses ``:name``.
+    """
+    if isinstance(conn, AsyncSession):
+        conn = await conn.connection()
+    raw = await conn.get_raw_connection()
+    apg: Any = raw.driver_connection
+    if apg is None:
+        raise RuntimeError("the pooled connection has no driver connection")
+    if not raw.info.get("health_export_codecs"):
+        await apg.set_type_codec(
+            "jsonb",
+            encoder=_jsonb_encode,
+            decoder=_jsonb_decode,
+            schema="pg_catalog",
+            format="binary",
+        )
+        raw.info["health_export_codecs"] = True
+    return apg
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -17,7 +17,7 @@ ALWAYS: tuple[Header, ...] = (
 )
 # Keys, sessions, admin and audit answers, ingest results and errors must never be
 # stored by a browser or proxy. Read answers of health data set their own
-# `private, no-cache` with an ETag (revalidation, see samples/responses.py) and keep it.
+# `private, no-cache` with an ETag (revalidation, see health_data/responses.py) and keep it.
 DEFAULT_CACHE_CONTROL: Header = (CACHE_CONTROL, b"no-store")
 
 

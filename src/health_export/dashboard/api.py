@@ -12,10 +12,16 @@ from health_export.dashboard.heart import heart_daily
 from health_export.dashboard.newest import newest_samples
 from health_export.dashboard.overview import overview
 from health_export.dashboard.schemas import HeartDaily, NewestSamples, Overview
-from health_export.samples.access import TargetUser
-from health_export.samples.params import parse_range, parse_zone
-from health_export.samples.queries import EndQuery, StartQuery, TzQuery, UnitQuery
-from health_export.samples.responses import READ_ERRORS, json_response
+from health_export.health_data.access import TargetUser
+from health_export.health_data.params import (
+    EndQuery,
+    StartQuery,
+    TzQuery,
+    UnitQuery,
+    parse_range,
+    parse_zone,
+)
+from health_export.health_data.responses import READ_ERRORS, json_response
 
 MAX_NEWEST = 1000
 NEWEST_ERRORS: dict[int | str, dict[str, str]] = {

@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from health_export.samples import records, service
-from health_export.samples.params import TimeRange
-from health_export.samples.schemas import Agg
+from health_export.health_data.metrics import service
+from health_export.health_data.metrics.schemas import Agg
+from health_export.health_data.params import TimeRange
+from health_export.health_data.records import record_types
 
 # Rows of local day D start within [D-1, D+2) UTC: a window this much wider holds them all.
 MARGIN = timedelta(days=1)
@@ -126,7 +127,7 @@ async def notifications(
     session: AsyncSession, user_id: int, span: TimeRange, zone: ZoneInfo | None
 ) -> list[dict[str, Any]]:
     """The range's heart-rate notifications (high, low, irregular), oldest first."""
-    listed = await records.list_records(
+    listed = await record_types.list_records(
         session, user_id, "heart_rate_notifications", _widened(span), MAX_NOTIFICATIONS
     )
     return [

@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from health_export.samples import repository, service
-from health_export.samples.params import TimeRange
+from health_export.core.db import driver_connection
+from health_export.health_data.metrics import service
+from health_export.health_data.params import TimeRange
 
 _NEWEST = """
 SELECT ms.start_at, ms.end_at, ms.utc_offset_min, ms.source_id, src.name AS source, ms.unit,
@@ -37,7 +38,7 @@ async def newest_samples(
     answer_unit, change = service.unit_change(name, unit)
     rows: list[Any] = []
     if metric_id is not None:
-        apg = await repository.driver(session)
+        apg = await driver_connection(session)
         bounds = (span.lower, span.upper)
         rows = list(await apg.fetch(_NEWEST, user_id, metric_id, *bounds, limit + 1))
     samples = [service.sample_out(row, change, answer_unit) for row in rows[:limit]]

@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_export.dashboard.rings import day_rings
-from health_export.samples import service, sleep, views
-from health_export.samples.params import TimeRange
+from health_export.health_data.metrics import service, typed_views
+from health_export.health_data.params import TimeRange
+from health_export.health_data.records import sleep
 
 Reader = Literal["activity", "series", "sleep"]
 DayValue = tuple[date, float]
@@ -89,7 +90,7 @@ async def _daily_values(
 ) -> tuple[dict[str, list[DayValue]], list[dict[str, Any]]]:
     """Each card's (day, value) pairs over ``span``, oldest first, and the activity days."""
     values: dict[str, list[DayValue]] = {}
-    activity = await views.activity_daily(session, user_id, span, zone)
+    activity = await typed_views.activity_daily(session, user_id, span, zone)
     nights = (await sleep.nights(session, user_id, span))["nights"]
     for card in CARDS:
         if card.reader == "activity":

@@ -10,7 +10,7 @@ from health_export.core.errors import NotFound
 from health_export.dashboard.api import router as api_router
 from health_export.dashboard.assets import catalog
 from health_export.dashboard.pages import PAGES, Page, render
-from health_export.samples.responses import accepts_gzip
+from health_export.health_data.responses import accepts_gzip
 
 router = APIRouter(include_in_schema=False)
 # Hashed names never change content, so browsers keep them for a year without asking.

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from health_export.samples.schemas import Sample, example
+from health_export.health_data.metrics.schemas import Sample, example
 
 
 class DayValue(BaseModel):

@@ -16,6 +16,9 @@ from health_export.auth.dependencies import (
 )
 from health_export.core.errors import Conflict, NotFound, ServiceUnavailable
 from health_export.core.jsonresponse import ORJSONResponse
+from health_export.health_data.params import EndQuery, StartQuery, bad_parameter, parse_range
+from health_export.health_data.responses import READ_ERRORS, json_response
+from health_export.health_data.rings.repository import day_bounds
 from health_export.imports import repository
 from health_export.imports.apple_health.clock import zone_named
 from health_export.imports.coverage import coverage
@@ -33,10 +36,6 @@ from health_export.imports.upload import (
     remove_upload,
     store_upload,
 )
-from health_export.samples.params import bad_parameter, parse_range
-from health_export.samples.queries import EndQuery, StartQuery
-from health_export.samples.responses import READ_ERRORS, json_response
-from health_export.samples.rings import day_bounds
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
 UPLOAD_PATH = "/api/v1/imports/apple-health"

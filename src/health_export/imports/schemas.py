@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from health_export.samples.schemas import example
+from health_export.health_data.metrics.schemas import example
 
 ImportState = Literal["queued", "running", "done", "failed"]
 

@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 from health_export.background.context import WorkerContext
 from health_export.core.logging import get_logger
-from health_export.ingest.upsert import drop_abandoned_batch_tables
-from health_export.partitions import (
+from health_export.ingest.write.batches import drop_abandoned_batch_tables
+from health_export.schema.layout import PARTITIONED_TABLES
+from health_export.schema.partitions import (
     drop_partitions_before,
     ensure_partitions_exist,
     month_of,
     next_month,
 )
-from health_export.samples.models import PARTITIONED_TABLES
 
 MONTHS_AHEAD = 2
 HOUSEKEEPING_INTERVAL_S = 3600.0
@@ -51,7 +51,7 @@ async def drop_expired_raw_bodies(context: WorkerContext) -> int:
 
 
 async def drop_abandoned_batches(context: WorkerContext) -> int:
-    """Drop batch tables that a crashed ingest left (see ingest/writer.py)."""
+    """Drop batch tables that a crashed ingest left (see ingest/write/writer.py)."""
     dropped = await drop_abandoned_batch_tables(context.engine, ABANDONED_BATCH_AGE_S)
     if dropped:
         log.info("abandoned_batch_tables_dropped", tables=dropped)

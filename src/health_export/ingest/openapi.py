@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from health_export.ingest.parsing.standard import StandardPayload
+from health_export.ingest.parsing.standard_schema import StandardPayload
 
 # Prefixed: the read API has models of its own named Sample, Workout, ...
 _PREFIX = "StandardFormat"

@@ -7,25 +7,34 @@ from __future__ import annotations
 
 import time
 from functools import partial
+from typing import Literal
 
 import orjson
 
-from health_export.core.errors import AppError, BadRequest, Unprocessable
 from health_export.ingest.body import Body
 from health_export.ingest.gc_pause import gc_paused
 from health_export.ingest.parsing.decode import decode_document
 from health_export.ingest.parsing.detect import parse_payload
 from health_export.ingest.parsing.errors import PayloadShapeError
 from health_export.ingest.records import NormalisedPayload
-from health_export.ingest.writer import PENDING_ROWS_MAX
+
+# A parse whose rows are drained as it goes waits while a table has more than this many
+# rows waiting (~250 bytes each). Above the writer's DRAIN_MIN_ROWS, so a waiting parse is
+# always a table the feeder takes from.
+PENDING_ROWS_MAX = 50_000
+
+Rejection = Literal["unreadable", "unusable"]
 
 
-class RejectedPayload(Exception):  # noqa: N818 - carries the HTTP error to raise
-    """The stored body cannot be used at all (not JSON, no envelope)."""
+class RejectedPayload(Exception):  # noqa: N818 - a verdict on the body, not a fault
+    """The stored body cannot be used at all: ``unreadable`` (not JSON, nested too deeply)
+    or ``unusable`` (JSON, but no envelope of a known format). The request's edge maps the
+    kind to its HTTP status."""
 
-    def __init__(self, error: AppError) -> None:
-        super().__init__(error.detail)
-        self.error = error
+    def __init__(self, kind: Rejection, reason: str) -> None:
+        super().__init__(reason)
+        self.kind: Rejection = kind
+        self.reason = reason
 
 
 def parse_body(data: Body, into: NormalisedPayload | None = None) -> NormalisedPayload:
@@ -41,13 +50,13 @@ def parse_body(data: Body, into: NormalisedPayload | None = None) -> NormalisedP
             document = decode_document(data, pace)
         except orjson.JSONDecodeError as exc:
             reason = str(exc).split(":", 1)[0][:120]
-            raise RejectedPayload(BadRequest(f"the body is not valid JSON ({reason})")) from None
+            raise RejectedPayload("unreadable", f"the body is not valid JSON ({reason})") from None
         except RecursionError:  # nesting deeper than any real payload (a hostile body)
-            raise RejectedPayload(BadRequest("the body is nested too deeply")) from None
+            raise RejectedPayload("unreadable", "the body is nested too deeply") from None
         try:
             return parse_payload(document, into)
         except PayloadShapeError as exc:
-            raise RejectedPayload(Unprocessable(str(exc)[:300])) from None
+            raise RejectedPayload("unusable", str(exc)[:300]) from None
 
 
 def wait_for_room(payload: NormalisedPayload) -> None:

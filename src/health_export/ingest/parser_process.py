@@ -5,7 +5,7 @@ GIL that the worker's event loop needs for every other request: small syncs serv
 the same worker waited for it (p99 of 1-1.5 s beside a bulk ingest, measured). Here
 each worker process has one parser process (spawned at start-up, reused): it receives
 the body through a pipe, parses it, COPYs batches into batch tables on its own
-connection (:class:`~health_export.ingest.writer.Feeder`, the same code as in-process),
+connection (:class:`~health_export.ingest.write.writer.Feeder`, the same code as in-process),
 and sends each batch's name back; the worker's ingest transaction writes them.
 
 A parser process serves one body at a time. When it is busy, not started, or gone, the
@@ -23,20 +23,18 @@ from typing import Any
 
 from health_export.core.config import Settings
 from health_export.core.db import create_engine
-from health_export.core.errors import AppError, BadRequest, Unprocessable
 from health_export.core.logging import configure_logging_for, get_logger
 from health_export.ingest.body import Body
 from health_export.ingest.parse_stage import ParseLost, RejectedPayload, parse_body
 from health_export.ingest.records import NormalisedPayload, PointError
-from health_export.ingest.tables import WRITES
-from health_export.ingest.upsert import Batch
-from health_export.ingest.writer import BatchSource, Deliver, Feeder
+from health_export.ingest.write.batches import Batch
+from health_export.ingest.write.tables import WRITES
+from health_export.ingest.write.writer import BatchSource, Deliver, Feeder
 
 # A body crosses the pipe in pieces of this size.
 PIECE_BYTES = 4 * 1024 * 1024
 # The first rejected points travel back whole; beyond them only their number.
 ERRORS_SENT = 1000
-_REJECTIONS: dict[str, type[AppError]] = {"BadRequest": BadRequest, "Unprocessable": Unprocessable}
 log = get_logger("health_export.ingest")
 
 
@@ -134,7 +132,7 @@ class ParserProcess:
                     _fill(payload, *message[1:])
                     return
                 if kind == "rejected":
-                    raise RejectedPayload(_REJECTIONS[message[1]](message[2]))
+                    raise RejectedPayload(message[1], message[2])
                 raise ParseLost(f"the parser failed ({message[1]})")
         except (EOFError, OSError) as exc:
             raise ParseLost("the parser process is gone") from exc
@@ -228,7 +226,7 @@ async def _one_body(engine: Any, conn: Connection, data: Body) -> tuple[Any, ...
     try:
         await Feeder(engine).feed(payload, parsing, deliver)
     except RejectedPayload as rejected:
-        return ("rejected", type(rejected.error).__name__, rejected.error.detail)
+        return ("rejected", rejected.kind, rejected.reason)
     except Exception as exc:  # noqa: BLE001 - reported to the worker, which fails the body
         log.warning("parser_process_failed", exc_type=type(exc).__name__)
         return ("failed", type(exc).__name__)

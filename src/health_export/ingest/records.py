@@ -1,9 +1,9 @@
 """The normalised form of a payload: one column batch per storage table.
 
 Parsers (``ingest/parsing``) produce a :class:`NormalisedPayload`; the writer
-(``ingest/writer.py``) stores it. Nothing here knows about HTTP or the database.
-Each table's row layout is declared once in :data:`TABLES` and rows are plain tuples
-in that column order (``user_id`` excluded: the writer adds it).
+(``ingest/write/writer.py``) stores it. Nothing here knows about HTTP or the database.
+Rows are plain tuples in the column order of :data:`ROW_COLUMNS`, derived from each Core
+table (``user_id`` excluded: the writer adds it).
 """
 
 from __future__ import annotations
@@ -11,195 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Column order of each table's rows, as produced by the parsers. Types per column:
+from health_export.schema.layout import ROW_COLUMNS
+
+# A parser row of table T is a tuple in ROW_COLUMNS[T] order (derived from the Core table,
+# see schema/layout.py). Python types per column:
 #   *_at            datetime (aware, UTC or with offset; the writer stores timestamptz)
 #   utc_offset_min  int, the sender's offset from UTC in minutes at that instant
 #   attrs/metadata  dict[str, Any] | None (stored as jsonb; extras the app sent)
-TABLES: dict[str, tuple[str, ...]] = {
-    # Point metrics; key (metric, start_at, source).
-    "metric_samples": (
-        "metric",
-        "source",
-        "start_at",
-        "end_at",
-        "utc_offset_min",
-        "unit",
-        "qty",
-        "min",
-        "avg",
-        "max",
-        "systolic",
-        "diastolic",
-        "attrs",
-    ),
-    # Aggregated sleep (one row per night and source); key (start_at, source).
-    # start_at is the app's ``date`` (night bucket); durations in hours.
-    "sleep_sessions": (
-        "source",
-        "start_at",
-        "utc_offset_min",
-        "sleep_start",
-        "sleep_end",
-        "in_bed_start",
-        "in_bed_end",
-        "asleep_h",
-        "core_h",
-        "deep_h",
-        "rem_h",
-        "awake_h",
-        "in_bed_h",
-        "total_sleep_h",
-        "efficiency",
-        "attrs",
-    ),
-    # Unaggregated sleep segments; key (start_at, stage, source).
-    "sleep_stages": (
-        "source",
-        "start_at",
-        "end_at",
-        "utc_offset_min",
-        "stage",
-        "qty_h",
-        "attrs",
-    ),
-    # Workouts; key (workout_id). workout_id is the v2 ``id`` (UUID) or, for v1,
-    # uuid5(WORKOUT_NAMESPACE, f"{name}|{start in UTC ISO 8601}").
-    "workouts": (
-        "workout_id",
-        "app_id",
-        "name",
-        "start_at",
-        "end_at",
-        "utc_offset_min",
-        "duration_s",
-        "location",
-        "is_indoor",
-        "distance_km",
-        "active_energy_kcal",
-        "total_energy_kcal",
-        "avg_heart_rate",
-        "max_heart_rate",
-        "summaries",
-        "metadata",
-    ),
-    # Workout time series (heartRateData, heartRateRecovery, activeEnergy, stepCount,
-    # ...); key (workout_id, series, start_at). ``series`` is the app's key name.
-    "workout_series": (
-        "workout_id",
-        "series",
-        "start_at",
-        "utc_offset_min",
-        "unit",
-        "qty",
-        "min",
-        "avg",
-        "max",
-        "source",
-        "attrs",
-    ),
-    # One route per workout; key (workout_id). ``points`` is a list of
-    # (lon, lat) pairs; the per-point attribute lists have the same length.
-    "workout_routes": (
-        "workout_id",
-        "points",
-        "times",
-        "altitude_m",
-        "speed",
-        "course",
-        "horizontal_accuracy",
-        "vertical_accuracy",
-        "course_accuracy",
-        "speed_accuracy",
-    ),
-    # key (start_at, source)
-    "ecg_recordings": (
-        "source",
-        "start_at",
-        "end_at",
-        "utc_offset_min",
-        "classification",
-        "severity",
-        "average_heart_rate",
-        "sampling_frequency_hz",
-        "number_of_measurements",
-        "voltages_uv",
-        "first_sample_at",
-        "attrs",
-    ),
-    # key (start_at, name, source)
-    "symptoms": (
-        "source",
-        "start_at",
-        "end_at",
-        "utc_offset_min",
-        "name",
-        "severity",
-        "user_entered",
-        "attrs",
-    ),
-    # key (start_at, name)
-    "cycle_tracking": (
-        "start_at",
-        "end_at",
-        "utc_offset_min",
-        "name",
-        "value",
-        "is_cycle_start",
-        "attrs",
-    ),
-    # key (entry_id): the app's ``id``, else f"{kind}|{start in UTC ISO 8601}"
-    "state_of_mind": (
-        "entry_id",
-        "start_at",
-        "end_at",
-        "utc_offset_min",
-        "kind",
-        "labels",
-        "associations",
-        "valence",
-        "valence_classification",
-        "metadata",
-    ),
-    # key (display_text, start_at)
-    "medications": (
-        "display_text",
-        "nickname",
-        "start_at",
-        "end_at",
-        "utc_offset_min",
-        "scheduled_at",
-        "form",
-        "status",
-        "is_archived",
-        "dosage",
-        "scheduled_dosage",
-        "units",
-        "codings",
-        "attrs",
-    ),
-    # key (kind, start_at); the whole item is kept in ``raw`` (shapes vary).
-    "heart_rate_notifications": (
-        "kind",
-        "start_at",
-        "end_at",
-        "utc_offset_min",
-        "threshold",
-        "raw",
-    ),
-    # Apple's daily Activity rings (only from an archive import); key (day).
-    "activity_summaries": (
-        "day",
-        "active_energy_kcal",
-        "active_energy_goal_kcal",
-        "move_time_min",
-        "move_time_goal_min",
-        "exercise_time_min",
-        "exercise_time_goal_min",
-        "stand_hours",
-        "stand_hours_goal",
-        "attrs",
-    ),
-}
 
 
 @dataclass(slots=True)
@@ -215,7 +33,7 @@ class NormalisedPayload:
     """Everything usable in one payload, plus what was rejected or ignored."""
 
     rows: dict[str, list[tuple[Any, ...]]] = field(
-        default_factory=lambda: {name: [] for name in TABLES}
+        default_factory=lambda: {name: [] for name in ROW_COLUMNS}
     )
     errors: list[PointError] = field(default_factory=list)
     # Rejected points counted but not listed (a parser process sends the first ones only).

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from health_export.core.errors import AppError
 from health_export.ingest import repository
-from health_export.ingest.service import process
+from health_export.ingest.parse_stage import RejectedPayload
+from health_export.ingest.processing import process
 
 
 async def replay(
@@ -27,9 +27,9 @@ async def replay(
     for each in ids:
         try:
             result = await process(engine, each, force=True)
-        except AppError as exc:
+        except RejectedPayload as exc:
             rejected += 1
-            report(f"{each} rejected: {exc.detail}")
+            report(f"{each} rejected: {exc.reason}")
             continue
         processed += 1
         report(

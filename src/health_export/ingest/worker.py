@@ -10,7 +10,7 @@ from health_export.core.logging import get_logger
 from health_export.ingest import repository
 from health_export.ingest.outcome import finish_failed
 from health_export.ingest.parse_stage import RejectedPayload
-from health_export.ingest.service import process_locked
+from health_export.ingest.processing import process_locked
 
 # A request holds its ingestion's row lock from a few ms after storing it, so a row
 # this old and unlocked has nobody working on it.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from geoalchemy2 import alembic_helpers
 
-from health_export.partitions import is_partition_name
+from health_export.schema.partitions import is_partition_name
 
 # Tables PostGIS owns, not ours.
 _FOREIGN_TABLES = frozenset({"spatial_ref_sys"})

@@ -1,7 +1,7 @@
 """Reads on a streaming replica (DATABASE_READ_URL), each user's own writes first.
 
 The read routes (GET of the read API and the export) take their session from
-:func:`read_session` (``ReadSessionDep`` of ``samples/access.py``). Without a replica
+:func:`read_session` (``ReadSessionDep`` of ``health_data/access.py``). Without a replica
 that is a session of the primary. With one, the user's read fence
 (``replica/fences.py``) is read on the primary (one primary-key lookup) and on the
 replica, on the connection that then serves the read: the replica serves it when it

@@ -128,7 +128,7 @@ async def metrics_kept_per_period(apg: Any, user_id: int, metric_ids: Sequence[i
 
 # Per source: the rows of each span's days with the values each aggregate reads, per
 # local day and offset. Per period (metrics in $5): one value per start, the largest
-# source's, at the largest offset (samples/repository.py reads them so), and an empty
+# source's, at the largest offset (health_data/metrics/repository.py reads them so), and an empty
 # row (first_at NULL) for a day holding samples but no period, which says the day's
 # periods were counted. Then per local day. $1 user; $2-$4 the spans as arrays.
 SUMMARY_SQL = """

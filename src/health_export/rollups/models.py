@@ -9,7 +9,7 @@ iPhone twice. A period row without ``first_at`` says that a day holding samples 
 period (they count on a neighbouring day, by the larger offset); with one source a
 period is its sample, so no period rows are kept.
 
-Value columns, as in ``samples/repository.py``: ``n``/``total`` over
+Value columns, as in ``health_data/metrics/repository.py``: ``n``/``total`` over
 COALESCE(qty, avg, systolic) (sum, avg, count), ``n_low``/``low`` over
 COALESCE(min, qty, avg, systolic) (min), ``n_high``/``high`` over
 COALESCE(max, qty, avg, systolic) (max), and ``qty_total`` (period rows only) the sum

@@ -16,17 +16,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from health_export.rollups.models import ALL_SOURCES
-from health_export.samples.repository import (
+from health_export.core.db import driver_connection
+from health_export.health_data.metrics.repository import (
     Binds,
     Edges,
     Record,
     SeriesQuery,
     daily_totals_sql,
-    driver,
     merged_sql,
     per_offset_sql,
 )
+from health_export.rollups.models import ALL_SOURCES
 
 ONE_DAY = timedelta(days=1)
 # Per aggregate: the rollup columns standing for (count, sum, min, max) of its value.
@@ -102,7 +102,7 @@ async def series(session: AsyncSession, query: SeriesQuery) -> list[Record] | No
     if edges.windows:
         parts.append(per_offset_sql(query, binds, edges))
     sql = merged_sql(" UNION ALL ".join(parts), daily=True)
-    apg = await driver(session)
+    apg = await driver_connection(session)
     return list(await apg.fetch(sql, *binds.values))
 
 
@@ -110,7 +110,7 @@ async def source_counts_above_one(
     session: AsyncSession, user_id: int, ids: Sequence[int]
 ) -> list[int]:
     """The metrics among ``ids`` that have more than one source (``metric_sources``)."""
-    apg = await driver(session)
+    apg = await driver_connection(session)
     rows = await apg.fetch(
         "SELECT metric_id FROM metric_sources WHERE user_id = $1 AND metric_id = ANY($2::int[]) "
         "GROUP BY metric_id HAVING count(*) > 1",
@@ -145,5 +145,5 @@ async def daily_totals(
     if edges.windows:
         parts.append(daily_totals_sql(binds, None, midnights, edges))
     sql = " UNION ALL ".join(f"({part})" for part in parts) + " ORDER BY 1, 2"
-    apg = await driver(session)
+    apg = await driver_connection(session)
     return list(await apg.fetch(sql, *binds.values))

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from health_export.ingest.writer import driver_connection, lock_user
+from health_export.core.db import driver_connection
+from health_export.ingest.write.writer import lock_user
 from health_export.rollups.maintain import (
     ONE_DAY,
     ROLLUP_COLUMNS,

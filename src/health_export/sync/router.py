@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from health_export.core.db import SessionDep
-from health_export.samples.access import TargetUser
+from health_export.health_data.access import TargetUser
 from health_export.sync.gaps import GAP_WINDOW_DAYS
 from health_export.sync.schemas import SyncOut
 from health_export.sync.service import sync_report

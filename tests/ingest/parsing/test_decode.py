@@ -7,6 +7,7 @@ import pytest
 
 from health_export.ingest.parse_stage import RejectedPayload, parse_body
 from health_export.ingest.parsing.decode import CHUNK_POINTS, LazyPoints, decode_document
+from health_export.ingest.service import as_http_error
 from tests.fixtures import payloads
 
 
@@ -44,4 +45,5 @@ def test_unusual_shapes_fall_back_to_a_whole_decode(body: bytes) -> None:
 def test_truncated_json_is_still_a_json_error() -> None:
     with pytest.raises(RejectedPayload) as caught:
         parse_body(b'{"data": {"metrics": [{"name": "x", "data": [')
-    assert caught.value.error.status == 400
+    assert caught.value.kind == "unreadable"
+    assert as_http_error(caught.value).status == 400

@@ -12,7 +12,8 @@ import pytest
 from health_export.ingest.parsing.errors import PayloadShapeError
 from health_export.ingest.parsing.hae import parse_hae
 from health_export.ingest.parsing.workouts import WORKOUT_NAMESPACE
-from health_export.ingest.records import TABLES, NormalisedPayload
+from health_export.ingest.records import NormalisedPayload
+from health_export.schema.layout import ROW_COLUMNS
 from tests.fixtures.captures import DAY_GROUPED_METRICS, SLEEP_STAGES, V1_WORKOUTS, Origin
 from tests.fixtures.exports import sent_at, sent_metric
 from tests.fixtures.payloads import (
@@ -37,7 +38,7 @@ DATE = "2024-03-14 15:04:00 -0400"
 
 def rows(payload: NormalisedPayload, table: str) -> list[dict[str, Any]]:
     """A table's rows as dicts, for readable assertions."""
-    return [dict(zip(TABLES[table], row, strict=True)) for row in payload.rows[table]]
+    return [dict(zip(ROW_COLUMNS[table], row, strict=True)) for row in payload.rows[table]]
 
 
 def one_metric(name: str, units: str, *points: dict[str, Any]) -> NormalisedPayload:

@@ -2,7 +2,7 @@
 
 export.xml is parsed in a thread into a :class:`NormalisedPayload` while the writer's
 feeder COPYs each batch of parsed rows into staging and the import transaction upserts
-the batch before it (``ingest/writer.py``): parse and write overlap, memory holds a few
+the batch before it (``ingest/write/writer.py``): parse and write overlap, memory holds a few
 batches, and the natural keys and "latest wins" rules are those of the HAE feed. The
 whole archive is one transaction under the user's ingest lock: a refusal part-way (a
 corrupt member, malformed XML, a cap) stores nothing.
@@ -32,7 +32,7 @@ from health_export.imports.apple_health.workouts import WorkoutMapper
 from health_export.imports.apple_health.xml_stream import Node, StreamStats, stream_elements
 from health_export.ingest.parse_stage import wait_for_room
 from health_export.ingest.records import NormalisedPayload
-from health_export.ingest.writer import PayloadWriter, WriteResult, feed_from_thread
+from health_export.ingest.write.writer import PayloadWriter, WriteResult, feed_from_thread
 
 # Top-level elements with no place in health-export, and why.
 _NOT_STORED = {

@@ -1,0 +1,45 @@
+"""The owner's right to erase: delete a user's data in a range, raw bodies included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from health_export.core.db import driver_connection
+from health_export.health_data.export import repository as data_repository
+from health_export.health_data.params import TimeRange
+from health_export.replica.fences import advance_read_fence
+
+ERASE_TYPES = tuple(data_repository.ERASE_TABLES)
+
+
+async def erase(
+    session: AsyncSession, user_id: int, span: TimeRange, types: tuple[str, ...]
+) -> dict[str, int]:
+    """Delete the user's rows of ``types`` in ``span``; rows deleted per table."""
+    apg = await driver_connection(session)
+    deleted: dict[str, int] = {}
+    for kind in types:
+        for table in data_repository.ERASE_TABLES[kind]:
+            deleted[table] = await data_repository.erase(
+                apg, table, user_id, span.lower, span.upper
+            )
+    await advance_read_fence(apg, user_id)  # a replica lagging behind it must not answer
+    # Whatever went, an earlier ingest answer may now count rows that are gone. Last, so
+    # this row lock is taken after the rows', as an ingest takes it.
+    await data_repository.forget_latest_ingestion(apg, user_id)
+    return deleted
+
+
+def erase_answer(
+    user_id: int, span: TimeRange, types: tuple[str, ...], deleted: dict[str, int]
+) -> dict[str, Any]:
+    """What the DELETE answers (and the audit event records)."""
+    return {
+        "user_id": user_id,
+        **span.as_dict(),
+        "types": list(types),
+        "deleted": deleted,
+        "total": sum(deleted.values()),
+    }
