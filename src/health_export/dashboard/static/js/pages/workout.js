@@ -94,12 +94,13 @@ function heartSeries(workout) {
   return points.map((p) => ({ start: p.start, value: p.avg ?? p.qty, min: p.min, max: p.max })).filter((p) => p.value != null);
 }
 
-function zonesPanel(heart, bounds, maxHr) {
+// One row per zone: data-zone, data-value (seconds in it), data-date (the workout's day).
+function zonesPanel(heart, bounds, maxHr, day) {
   const points = heart.map((p) => ({ t: wallClockSeconds(p.start), value: p.value }));
   const { seconds, below } = secondsInZones(points, bounds);
   const total = seconds.reduce((a, b) => a + b, 0) + below;
   const minutes = (s) => `${num(s / 60, 1)} min`;
-  const rows = bounds.map((zone, i) => ({ ...zone, date: zone.key, value: seconds[i] }));
+  const rows = bounds.map((zone, i) => ({ ...zone, date: day, value: seconds[i] }));
   return el("section", { class: "panel", "aria-label": "Heart-rate zones", "data-testid": "zones-panel", "data-max-hr": maxHr },
     el("h2", { text: "Heart-rate zones" }),
     el("p", { class: "subtitle", text: `Of a maximum of ${num(maxHr, 0)} bpm: the highest heart rate recorded in the year up to this workout.` }),
@@ -111,7 +112,7 @@ function zonesPanel(heart, bounds, maxHr) {
     dataTable({
       caption: "Time in each heart-rate zone",
       testid: "workout-zones-table",
-      rowAttrs: (r) => ({ "data-low": r.low, "data-high": r.high }),
+      rowAttrs: (r) => ({ "data-zone": r.key, "data-low": r.low, "data-high": r.high }),
       columns: [
         { label: "Zone", cell: (r) => r.label },
         { label: "From (bpm)", num: true, cell: (r) => num(r.low, 0) },
@@ -154,7 +155,7 @@ export async function workoutPage(range) {
       caption: "Heart rate during the workout", testid: "workout-hr-table",
       columns: [{ label: "Time", cell: (r) => r.date.slice(11, 19) }, { label: "Heart rate (bpm)", num: true, cell: (r) => num(r.value, 0) }],
       rows: heart.map((p) => ({ date: p.start, value: p.value })),
-    })), zonesPanel(heart, bounds, maxHr));
+    })), zonesPanel(heart, bounds, maxHr, day));
   }
   if (feature) {
     // Elevation in m or ft.
