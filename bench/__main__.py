@@ -15,7 +15,9 @@ from bench import ingest
 
 README = Path(__file__).resolve().parent / "README.md"
 # Benchmarks of other areas: module → the function printing and returning their section.
-OTHER_SECTIONS = ("bench.auth_overhead", "bench.read_api", "bench.storage")
+OTHER_SECTIONS = ("bench.auth_overhead", "bench.read_api", "bench.storage", "bench.dashboard")
+# `--only NAME`: one of these alone (its section written, the others kept).
+ONLY = {"ingest": "bench.ingest", **{name.split(".")[1]: name for name in OTHER_SECTIONS}}
 
 
 def _machine() -> str:
@@ -44,21 +46,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", choices=sorted(ONLY), help="run this benchmark alone")
     args = parser.parse_args()
+    if args.only and args.only != "ingest":
+        _run_sections((ONLY[args.only],), quick=args.quick)
+        return
     figures = asyncio.run(ingest.measure(args.runs, args.quick))
     section = ingest.render(figures, _machine(), args.runs)
     print(section)
     text = README.read_text() if README.exists() else "# Benchmarks\n"
     if not args.quick:
-        text = replace_section(text, "ingest", section)
-    for module_name in OTHER_SECTIONS:
+        README.write_text(replace_section(text, "ingest", section))
+    if args.only is None:
+        _run_sections(OTHER_SECTIONS, quick=args.quick)
+
+
+def _run_sections(module_names: tuple[str, ...], *, quick: bool) -> None:
+    """Run each module's ``bench_section``, print it and (unless ``quick``) write it."""
+    for module_name in module_names:
         module = importlib.import_module(module_name)
-        if hasattr(module, "bench_section"):
-            name, other = module.bench_section(quick=args.quick)
-            print(other)
-            if not args.quick:
-                text = replace_section(text, name, other)
-    README.write_text(text)
+        if not hasattr(module, "bench_section"):
+            continue
+        name, section = module.bench_section(quick=quick)
+        print(section)
+        if not quick:
+            text = README.read_text() if README.exists() else "# Benchmarks\n"
+            README.write_text(replace_section(text, name, section))
 
 
 if __name__ == "__main__":

@@ -147,3 +147,44 @@ async def test_workouts_read_bare_dates_in_the_zone_asked(
     assert in_new_york["workouts"] == []
     earlier = {"start": "2024-03-09", "end": "2024-03-10", "tz": ZONE}
     assert len((await get(client, ingest_key, "/api/v1/workouts", **earlier))["workouts"]) == 1
+
+
+async def test_heart_daily_has_blood_pressure_and_notifications_by_local_day(
+    client: httpx.AsyncClient, ingest_key: TestKey
+) -> None:
+    # Two readings a day at 07:00 and 21:30 (-04:00); the last evening's is 01:30 UTC.
+    for hour in (7, 21.5):
+        start = MONTH_START + timedelta(hours=hour)
+        daily = payloads.hae_metrics(("blood_pressure",), 20, start, timedelta(days=1), seed=7)
+        await store(client, ingest_key, daily)
+    alert = MONTH_START + timedelta(days=12, hours=15)
+    await store(client, ingest_key, payloads.hae_heart_rate_notifications(start=alert))
+
+    answer = await get(client, ingest_key, "/api/v1/heart/daily", **SHOWN)
+
+    raw = await get(
+        client, ingest_key, "/api/v1/metrics/blood_pressure", start="2024-03-10", limit="1000"
+    )
+    per_day: dict[str, list[dict[str, Any]]] = {}
+    for sample in raw["samples"]:
+        per_day.setdefault(sample["start"][:10], []).append(sample)
+    expected = [
+        {
+            "date": day,
+            "systolic": statistics.fmean(s["systolic"] for s in readings),
+            "diastolic": statistics.fmean(s["diastolic"] for s in readings),
+            "readings": len(readings),
+        }
+        for day, readings in sorted(per_day.items())
+        if "2024-03-11" <= day < "2024-03-21"
+    ]
+    assert answer["blood_pressure"] == expected
+    assert [d["readings"] for d in expected] == [2] * 10
+    assert [(n["date"], n["kind"], n["threshold"]) for n in answer["notifications"]] == [
+        ("2024-03-13", "high_heart_rate_notification", 120.0)
+    ]
+    assert answer["notifications"][0]["start"] == "2024-03-13T15:00:00-04:00"
+
+    outside = await get(client, ingest_key, "/api/v1/heart/daily", start="2024-03-14", tz=ZONE)
+    assert outside["notifications"] == []
+    assert outside["blood_pressure"][0]["date"] == "2024-03-14"

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from health_export.dashboard.rings import day_rings
 from health_export.health_data.metrics import service, typed_views
 from health_export.health_data.params import TimeRange
 from health_export.health_data.records import sleep
@@ -86,8 +87,8 @@ def periods_of(span: TimeRange) -> Periods:
 
 async def _daily_values(
     session: AsyncSession, user_id: int, span: TimeRange, zone: ZoneInfo | None
-) -> dict[str, list[DayValue]]:
-    """Each card's (day, value) pairs over ``span``, oldest first."""
+) -> tuple[dict[str, list[DayValue]], list[dict[str, Any]]]:
+    """Each card's (day, value) pairs over ``span``, oldest first, and the activity days."""
     values: dict[str, list[DayValue]] = {}
     activity = await typed_views.activity_daily(session, user_id, span, zone)
     nights = (await sleep.nights(session, user_id, span))["nights"]
@@ -110,7 +111,7 @@ async def _daily_values(
             )
             rows = [(point["start"].date(), point["value"]) for point in answer["points"]]
         values[card.key] = [(day, value) for day, value in rows if value is not None]
-    return values
+    return values, activity["days"]
 
 
 def _mean(values: list[float]) -> float | None:
@@ -152,6 +153,10 @@ async def overview(
 ) -> dict[str, Any]:
     """The overview's cards for ``span`` (local days of ``zone`` or the stored offsets)."""
     chosen = periods_of(span)
-    values = await _daily_values(session, user_id, chosen.both, zone)
+    values, activity = await _daily_values(session, user_id, chosen.both, zone)
     cards = [card_answer(card, values[card.key], chosen.first_day) for card in CARDS]
-    return {"tz": zone.key if zone is not None else None, "cards": cards}
+    current = [
+        day for day in activity if chosen.first_day is None or day["date"] >= chosen.first_day
+    ]
+    rings = await day_rings(session, user_id, current)
+    return {"tz": zone.key if zone is not None else None, "cards": cards, "rings": rings}

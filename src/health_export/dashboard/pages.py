@@ -118,6 +118,10 @@ def render(page: Page, catalog: AssetCatalog, *, has_session: bool) -> tuple[str
 <header class="top">
 <a class="brand" href="/">health-export</a>
 <nav aria-label="Pages"><ul>{_nav(page.nav)}</ul></nav>
+<label class="units-choice">Units <select name="units" data-testid="units">
+<option value="metric" title="km, kg, cm, °C, m">Metric</option>
+<option value="us" title="mi, lb, in, °F, ft">US</option>
+</select></label>
 <button type="button" class="logout" data-testid="logout" hidden>Log out</button>
 </header>
 <main id="main" tabindex="-1" aria-live="polite"><p class="loading">Loading…</p></main>

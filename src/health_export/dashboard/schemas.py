@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -49,6 +50,31 @@ class OverviewCard(BaseModel):
 _DAY = {"date": "2024-03-14", "value": 9214.0}
 
 
+class Ring(BaseModel):
+    """One Activity ring of one day: the feed's value against a goal."""
+
+    value: float | None
+    goal: float | None = Field(description="null: no goal known (move, without an archive)")
+    goal_from: Literal["archive", "default"] | None = Field(
+        description="archive: the imported archive's goal in force that day; default: "
+        "Apple's fixed goal (exercise 30 min, stand 12 h)"
+    )
+    fraction: float | None = Field(description="value / goal (1 = ring closed)")
+    unit: str
+
+
+class OverviewRings(BaseModel):
+    """The rings of the range's last day with activity."""
+
+    date: date
+    move: Ring
+    exercise: Ring
+    stand: Ring
+
+
+_RING = {"goal_from": "archive", "unit": "min"}
+
+
 class Overview(BaseModel):
     """The dashboard overview's cards."""
 
@@ -70,10 +96,19 @@ class Overview(BaseModel):
                     "days": [_DAY],
                 }
             ],
+            "rings": {
+                "date": "2024-03-14",
+                "move": {**_RING, "value": 540.0, "goal": 500.0, "fraction": 1.08, "unit": "kcal"},
+                "exercise": {**_RING, "value": 24.0, "goal": 30.0, "fraction": 0.8},
+                "stand": {**_RING, "value": 9.0, "goal": 12.0, "fraction": 0.75, "unit": "h"},
+            },
         }
     )
     tz: str | None
     cards: list[OverviewCard]
+    rings: OverviewRings | None = Field(
+        description="The Activity rings of the range's last day with activity (null: none)"
+    )
 
 
 class HeartDay(BaseModel):
@@ -85,6 +120,26 @@ class HeartDay(BaseModel):
     hr_min: float | None
     hr_avg: float | None
     hr_max: float | None
+
+
+class BloodPressureDay(BaseModel):
+    """One local day's blood pressure: the mean of its readings (mmHg)."""
+
+    date: date
+    systolic: float
+    diastolic: float
+    readings: int
+
+
+class HeartNotificationMark(BaseModel):
+    """A heart-rate notification, as marked on the heart page's timeline (``date``: its
+    local day)."""
+
+    date: date
+    start: datetime
+    end: datetime | None
+    kind: str = Field(description="e.g. high_heart_rate_notification (as the app sent it)")
+    threshold: float | None
 
 
 class HeartDaily(BaseModel):
@@ -104,11 +159,29 @@ class HeartDaily(BaseModel):
                     "hr_max": 151.0,
                 }
             ],
+            "blood_pressure": [
+                {"date": "2024-03-14", "systolic": 121.5, "diastolic": 79.0, "readings": 2}
+            ],
+            "notifications": [
+                {
+                    "date": "2024-03-14",
+                    "start": "2024-03-14T15:02:00-04:00",
+                    "end": "2024-03-14T15:12:00-04:00",
+                    "kind": "high_heart_rate_notification",
+                    "threshold": 120.0,
+                }
+            ],
         }
     )
     tz: str | None
     unit: str
     days: list[HeartDay]
+    blood_pressure: list[BloodPressureDay] = Field(
+        description="Per local day with readings, their mean (mmHg)"
+    )
+    notifications: list[HeartNotificationMark] = Field(
+        description="High, low and irregular heart-rate notifications in the range"
+    )
 
 
 class NewestSamples(BaseModel):

@@ -18,8 +18,17 @@ async function problemDetail(response) {
   }
 }
 
+// An admin looking at another user's dashboard: ?user_id= of the address, sent with
+// every read (the API refuses it to anyone else and audits each read it answers).
+export function viewedUser() {
+  const value = new URLSearchParams(window.location.search).get("user_id");
+  return value || null;
+}
+
 export function apiUrl(path, params = {}) {
   const url = new URL(path, window.location.origin);
+  const viewed = viewedUser();
+  if (viewed && !url.searchParams.has("user_id")) url.searchParams.set("user_id", viewed);
   for (const [name, value] of Object.entries(params)) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
   }

@@ -35,9 +35,22 @@ function axes(unitLabel) {
   ];
 }
 
-// series: [{ label, values, color (CSS var name), kind: "bars" | "line" | "dashed", width? }]
+// series: [{ label, values, color (CSS var name), kind: "bars" | "line" | "dashed" | "marks", width? }]
 // xs: seconds of wall-clock time read as UTC (timed series); else one x per day in dates.
-export function dailyChart(container, { dates, xs, series, unit, height = 240, band = null, format }) {
+function drawZones(u, zones) {
+  const { left, top, width, height } = u.bbox;
+  u.ctx.save();
+  for (const zone of zones) {
+    const upper = Math.max(top, u.valToPos(zone.high, "y", true));
+    const lower = Math.min(top + height, u.valToPos(zone.low, "y", true));
+    if (lower <= upper) continue;
+    u.ctx.fillStyle = cssVar(zone.color);
+    u.ctx.fillRect(left, upper, width, lower - upper);
+  }
+  u.ctx.restore();
+}
+
+export function dailyChart(container, { dates, xs, series, unit, height = 240, band = null, zones = null, format }) {
   const bars = window.uPlot.paths.bars({ size: [0.7, 40] });
   const options = {
     width: widthOf(container),
@@ -57,15 +70,22 @@ export function dailyChart(container, { dates, xs, series, unit, height = 240, b
         fill: s.kind === "bars" ? cssVar(s.color) : undefined,
         width: s.kind === "bars" ? 0 : (s.width || 2),
         dash: s.kind === "dashed" ? [6, 4] : undefined,
-        paths: s.kind === "bars" ? bars : undefined,
-        points: { show: s.kind !== "bars" && (xs || dates).length < 60 },
-        spanGaps: s.kind !== "bars",
+        // "marks": points only (events on a timeline), no line between them.
+        paths: s.kind === "bars" ? bars : s.kind === "marks" ? () => null : undefined,
+        points: s.kind === "marks"
+          ? { show: true, size: 11, width: 2, stroke: cssVar(s.color), fill: cssVar("--panel") }
+          : { show: s.kind !== "bars" && (xs || dates).length < 60 },
+        spanGaps: s.kind !== "bars" && s.kind !== "marks",
         value: (u, v) => (v == null ? "–" : format ? format(v) : String(Math.round(v * 10) / 10)),
       })),
     ],
   };
   if (band) {
     options.bands = [{ series: band, fill: cssVar("--c-band") }];
+  }
+  if (zones) {
+    // Horizontal bands behind the series (heart-rate zones): [{ low, high, color }].
+    options.hooks = { drawClear: [(u) => drawZones(u, zones)] };
   }
   const data = [xs || dates.map(dayTs), ...series.map((s) => s.values)];
   const plot = new window.uPlot(options, data, container);

@@ -43,10 +43,20 @@ export function currentRange() {
 }
 
 // The API's ranges end before their end: the page's last day is included, so add one.
+// Days are the local days of the stored offsets (the phone's clock, which the daily
+// rollups follow) unless the address names a zone: ?tz= regroups them by that zone, which
+// reads the rows and costs a second or more for a year of minute data (bench/README.md).
 export function apiParams(range) {
-  if (range.all) return { tz: range.tz };
+  const tz = range.explicitTz ? range.tz : undefined;
+  if (range.all) return { tz };
   const end = DATE.test(range.end) ? addDays(range.end, 1) : range.end;
-  return { start: range.start, end, tz: range.tz };
+  return { start: range.start, end, tz };
+}
+
+// For routes that read a bare date as midnight of tz= (UTC without it) and read rows
+// anyway (workouts, newest samples): the browser's zone always goes with the days.
+export function zonedParams(range) {
+  return { ...apiParams(range), tz: range.tz };
 }
 
 export function describe(range) {
@@ -58,6 +68,9 @@ export function describe(range) {
 
 export function rangeQuery(range) {
   const query = new URLSearchParams();
+  // Links keep the user an admin is looking at.
+  const viewed = new URLSearchParams(window.location.search).get("user_id");
+  if (viewed) query.set("user_id", viewed);
   if (range.all) query.set("range", "all");
   else {
     query.set("start", range.start);
@@ -105,7 +118,7 @@ export function picker(range) {
 
 export function pageHead(title, range) {
   return el("div", { class: "page-head" },
-    el("div", {}, el("h1", { text: title }), el("p", { class: "subtitle", text: `${describe(range)} · ${range.tz}` })),
+    el("div", {}, el("h1", { text: title }), el("p", { class: "subtitle", text: `${describe(range)} · ${range.explicitTz ? range.tz : "days as the phone recorded them"}` })),
     picker(range));
 }
 

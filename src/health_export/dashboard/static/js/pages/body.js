@@ -5,18 +5,22 @@ import { el, emptyState, num } from "../dom.js";
 import { chartBox, dailyChart, rollingMean } from "../charts.js";
 import { apiParams, pageHead } from "../range.js";
 import { dataTable } from "../tables.js";
+import { apiUnit, shownUnit } from "../units.js";
 
 const MEASURES = [
-  { metric: "weight_body_mass", title: "Weight", unit: "kg", color: "--c-weight", digits: 1, testid: "body-weight-table" },
+  { metric: "weight_body_mass", title: "Weight", unit: "kg", canonical: "kg", color: "--c-weight", digits: 1, testid: "body-weight-table" },
   { metric: "body_fat_percentage", title: "Body fat", unit: "%", color: "--c-energy", digits: 1, testid: "body-fat-table" },
   { metric: "body_mass_index", title: "Body mass index", unit: "kg/m²", color: "--c-steps", digits: 1, testid: "body-bmi-table" },
 ];
 
+// Weight in kg or lb, converted by the API (?unit=), so the table is its answer.
 function seriesOf(measure, range) {
-  return getJson(`/api/v1/metrics/${measure.metric}/series`, { ...apiParams(range), bucket: "day", agg: "avg" });
+  const unit = measure.canonical ? apiUnit(measure.canonical) : undefined;
+  return getJson(`/api/v1/metrics/${measure.metric}/series`, { ...apiParams(range), bucket: "day", agg: "avg", unit });
 }
 
-function panel(measure, answer, drawn) {
+function panel(spec, answer, drawn) {
+  const measure = spec.canonical ? { ...spec, unit: shownUnit(spec.canonical) } : spec;
   const points = answer.points.filter((p) => p.value !== null);
   const section = el("section", { class: "panel", "aria-label": measure.title }, el("h2", { text: measure.title }));
   if (!points.length) {

@@ -4,8 +4,9 @@
 import { ApiError, getJson } from "../api.js";
 import { el, emptyState, num } from "../dom.js";
 import { chartBox, dailyChart, wallClockSeconds } from "../charts.js";
-import { apiParams, pageHead, rangeQuery } from "../range.js";
+import { apiParams, pageHead, rangeQuery, zonedParams } from "../range.js";
 import { dataTable } from "../tables.js";
+import { convert, shownUnit, unitLabel } from "../units.js";
 
 const BUCKETS = ["minute", "hour", "day", "week", "month"];
 const AGGS = ["avg", "sum", "min", "max", "count"];
@@ -95,7 +96,7 @@ function seriesPanel(series, summary, drawn) {
   const daily = DAILY.has(series.bucket);
   const dateOf = (p) => (daily ? p.start.slice(0, 10) : p.start);
   const values = points.map((p) => p.value);
-  const unit = series.unit || "";
+  const unit = unitLabel(series.unit || "");
   const digits = Math.max(...values.map(Math.abs)) >= 100 ? 0 : 2;
   section.append(el("dl", { class: "stats", "data-testid": "explore-stats" },
     [["Buckets", num(points.length, 0)], ["Mean", num(values.reduce((a, b) => a + b, 0) / values.length, digits)],
@@ -116,6 +117,23 @@ function seriesPanel(series, summary, drawn) {
     rows: points.map((p) => ({ date: dateOf(p), value: p.value, count: p.count })),
   }));
   return section;
+}
+
+// The series and the newest samples in the unit the person reads (a count has no unit).
+function seriesInShownUnit(series) {
+  const to = shownUnit(series.unit);
+  if (!series.unit || to === series.unit || series.agg === "count") return series;
+  return { ...series, unit: to, points: series.points.map((p) => ({ ...p, value: convert(p.value, series.unit) })) };
+}
+
+function newestInShownUnit(newest) {
+  const to = shownUnit(newest.unit);
+  if (!newest.unit || to === newest.unit) return newest;
+  const change = (v) => convert(v, newest.unit);
+  return {
+    ...newest, unit: to,
+    samples: newest.samples.map((s) => ({ ...s, unit: to, qty: change(s.qty), min: change(s.min), avg: change(s.avg), max: change(s.max) })),
+  };
 }
 
 function valueOf(sample) {
@@ -139,7 +157,7 @@ function newestPanel(newest) {
       { label: "End", cell: (r) => (r.end ? r.end.replace("T", " ").slice(0, 19) : "–") },
       { label: "Source", cell: (r) => r.source },
       { label: "Value", num: true, cell: (r) => valueOf(r) },
-      { label: "Unit", cell: (r) => r.unit },
+      { label: "Unit", cell: (r) => unitLabel(r.unit) },
     ],
     rows: newest.samples.map((s) => ({ ...s, date: s.start, value: s.qty ?? s.avg ?? s.systolic })),
   }));
@@ -155,7 +173,7 @@ export async function explorePage(range) {
   const [list, series, newest] = await Promise.all([
     getJson("/api/v1/metrics"),
     wantsSeries ? orRefusal(getJson(`/api/v1/metrics/${encodeURIComponent(metric)}/series`, { ...params, bucket: chosen.bucket, agg: chosen.agg })) : null,
-    wantsSeries ? orRefusal(getJson(`/api/v1/metrics/${encodeURIComponent(metric)}/newest`, { ...params, limit: NEWEST_ROWS })) : null,
+    wantsSeries ? orRefusal(getJson(`/api/v1/metrics/${encodeURIComponent(metric)}/newest`, { ...zonedParams(range), limit: NEWEST_ROWS })) : null,
   ]);
   const head = pageHead(metric ? `Explore · ${metric}` : "Explore", range);
   const metrics = list.metrics;
@@ -171,7 +189,7 @@ export async function explorePage(range) {
   if (series.refusal) return { nodes: [...nodes, el("section", { class: "panel" }, refusalNote(series.refusal))] };
   const drawn = [];
   const summary = metrics.find((m) => m.name === metric);
-  nodes.push(seriesPanel(series.answer, summary, drawn));
-  nodes.push(newest.refusal ? el("section", { class: "panel" }, refusalNote(newest.refusal)) : newestPanel(newest.answer));
+  nodes.push(seriesPanel(seriesInShownUnit(series.answer), summary, drawn));
+  nodes.push(newest.refusal ? el("section", { class: "panel" }, refusalNote(newest.refusal)) : newestPanel(newestInShownUnit(newest.answer)));
   return { nodes, afterInsert: () => drawn.forEach((draw) => draw()) };
 }

@@ -1,8 +1,10 @@
 // Sleep: the last night's summary, stages stacked per night, a one-night hypnogram
-// (click or press Enter on a night), and the nights table.
+// (click or press Enter on a night), the bedtime and wake-up schedule, efficiency per
+// night, and the nights table.
 
 import { getJson } from "../api.js";
 import { clockOf, dayLabel, el, emptyState, hoursMinutes, num, svg } from "../dom.js";
+import { chartBox, dailyChart } from "../charts.js";
 import { apiParams, pageHead } from "../range.js";
 import { dataTable } from "../tables.js";
 
@@ -105,6 +107,99 @@ function hypnogram(night) {
   return chart;
 }
 
+// Minutes of the sender's clock after the evening's noon (23:30 → 690, 07:00 → 1140).
+function eveningMinutes(isoDateTime) {
+  const minutes = Number(isoDateTime.slice(11, 13)) * 60 + Number(isoDateTime.slice(14, 16));
+  return minutes < 12 * 60 ? minutes + 12 * 60 : minutes - 12 * 60;
+}
+
+function clockLabel(minutesAfterNoon) {
+  const minutes = (minutesAfterNoon + 12 * 60) % (24 * 60);
+  return `${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
+}
+
+const bedtimeOf = (n) => n.in_bed_start || n.sleep_start;
+const wakeOf = (n) => n.sleep_end || n.in_bed_end;
+
+// One bar per night from bedtime to wake-up on a clock axis (the evening on top).
+function scheduleChart(nights) {
+  const width = 800;
+  const height = 260;
+  const pad = { left: 48, right: 8, top: 10, bottom: 26 };
+  const spans = nights.map((n) => [eveningMinutes(bedtimeOf(n)), eveningMinutes(wakeOf(n))]);
+  const low = Math.floor((Math.min(...spans.map((s) => s[0])) - 30) / 60) * 60;
+  const high = Math.ceil((Math.max(...spans.map((s) => s[1])) + 30) / 60) * 60;
+  const y = (m) => pad.top + ((m - low) / (high - low || 1)) * (height - pad.top - pad.bottom);
+  const slot = (width - pad.left - pad.right) / nights.length;
+  const barW = Math.max(2, Math.min(20, slot * 0.6));
+  const chart = svg("svg", { class: "schedule", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "Bedtime and wake-up per night", "data-testid": "sleep-schedule" });
+  const step = high - low > 12 * 60 ? 120 : 60;
+  for (let m = low; m <= high; m += step) {
+    chart.append(svg("line", { class: "gridline", x1: pad.left, x2: width - pad.right, y1: y(m), y2: y(m) }),
+      svg("text", { x: pad.left - 6, y: y(m) + 4, "text-anchor": "end", text: clockLabel(m) }));
+  }
+  const labelEvery = Math.ceil(nights.length / 10);
+  nights.forEach((night, index) => {
+    const [bed, wake] = spans[index];
+    const x = pad.left + index * slot + (slot - barW) / 2;
+    chart.append(svg("rect", { class: "sleep-span", x, width: barW, y: y(bed), height: Math.max(1, y(wake) - y(bed)), rx: 2, "data-date": night.date },
+      svg("title", { text: `${night.date}: ${clockOf(bedtimeOf(night))}–${clockOf(wakeOf(night))}` })));
+    if (index % labelEvery === 0) chart.append(svg("text", { x: x + barW / 2, y: height - 8, "text-anchor": "middle", text: night.date.slice(5) }));
+  });
+  return chart;
+}
+
+function schedulePanel(nights) {
+  const timed = nights.filter((n) => bedtimeOf(n) && wakeOf(n));
+  const section = el("section", { class: "panel", "aria-label": "Bedtime and wake-up" }, el("h2", { text: "Bedtime and wake-up" }));
+  if (!timed.length) {
+    section.append(el("p", { class: "empty-state", text: "These nights carry no bedtime or wake-up time." }));
+    return section;
+  }
+  const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
+  const bed = mean(timed.map((n) => eveningMinutes(bedtimeOf(n))));
+  const wake = mean(timed.map((n) => eveningMinutes(wakeOf(n))));
+  section.append(
+    el("p", { class: "subtitle", "data-testid": "schedule-means", text: `On average to bed at ${clockLabel(Math.round(bed))}, up at ${clockLabel(Math.round(wake))}` }),
+    scheduleChart(timed),
+    dataTable({
+      caption: "Bedtime and wake-up per night",
+      testid: "sleep-schedule-table",
+      rowAttrs: (r) => ({ "data-bedtime": bedtimeOf(r), "data-wake": wakeOf(r) }),
+      columns: [
+        { label: "Night to", cell: (r) => r.date },
+        { label: "Bedtime", cell: (r) => clockOf(bedtimeOf(r)) },
+        { label: "Wake-up", cell: (r) => clockOf(wakeOf(r)) },
+        { label: "Asleep", num: true, cell: (r) => hoursMinutes(r.total_sleep_h) },
+      ],
+      rows: timed.map((n) => ({ ...n, value: n.total_sleep_h })),
+    }));
+  return section;
+}
+
+function efficiencyPanel(nights, drawn) {
+  const rated = nights.filter((n) => n.efficiency != null);
+  const section = el("section", { class: "panel", "aria-label": "Efficiency" }, el("h2", { text: "Efficiency: time asleep of time in bed" }));
+  if (!rated.length) {
+    section.append(el("p", { class: "empty-state", text: "No time in bed recorded, so no efficiency: export Sleep Analysis with in-bed times." }));
+    return section;
+  }
+  const box = chartBox("chart-sleep-efficiency");
+  drawn.push(() => dailyChart(box, {
+    dates: nights.map((n) => n.date),
+    unit: "%",
+    series: [{ label: "Efficiency", values: nights.map((n) => (n.efficiency == null ? null : n.efficiency * 100)), color: "--c-asleep", kind: "line" }],
+    format: (v) => `${num(v, 0)} %`,
+  }));
+  section.append(box, dataTable({
+    caption: "Efficiency per night",
+    testid: "sleep-efficiency-table",
+    columns: [{ label: "Night to", cell: (r) => r.date }, { label: "Efficiency", num: true, cell: (r) => `${num(r.value * 100, 0)} %` }],
+    rows: rated.map((n) => ({ date: n.date, value: n.efficiency })),
+  }));
+  return section;
+}
+
 function nightsTable(nights) {
   const h = (field) => (row) => hoursMinutes(row[field]);
   return dataTable({
@@ -146,13 +241,17 @@ export async function sleepPage(range) {
   };
   const stack = stackChart(nights, pick);
   pick(last, stack.querySelector(`g[data-date="${last.date}"]`));
+  const drawn = [];
   return {
     nodes: [
       head,
       summary(last),
       el("section", { class: "panel", "aria-label": "Stages per night" }, el("h2", { text: "Stages per night" }), stack, legend()),
       el("section", { class: "panel", "aria-label": "One night" }, detail),
+      schedulePanel(nights),
+      efficiencyPanel(nights, drawn),
       el("section", { class: "panel", "aria-label": "Nights" }, el("h2", { text: "Nights" }), nightsTable(nights)),
     ],
+    afterInsert: () => drawn.forEach((draw) => draw()),
   };
 }

@@ -1,8 +1,9 @@
 // Sync: what arrived when. Every automation of the app (its requests, points, failures,
-// last run, rhythm, advice), every metric's newest sample, and the gaps with the dates
-// to export again. ?days= is how far back gaps are looked for.
+// last run, rhythm, advice), every metric's newest sample, the gaps with the dates to
+// export again, and the newest imported archive's coverage against the feed. ?days= is
+// how far back gaps are looked for.
 
-import { getJson } from "../api.js";
+import { getJson, viewedUser } from "../api.js";
 import { el, emptyState, num } from "../dom.js";
 import { dataTable } from "../tables.js";
 
@@ -25,7 +26,8 @@ function duration(seconds) {
 const stamp = (iso) => (iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}` : "–");
 
 function head(days) {
-  const links = WINDOWS.map((n) => el("a", { href: `?days=${n}`, "data-days": n, "aria-current": n === days ? "true" : null, text: `${n} d` }));
+  const viewed = viewedUser();
+  const links = WINDOWS.map((n) => el("a", { href: `?days=${n}${viewed ? `&user_id=${encodeURIComponent(viewed)}` : ""}`, "data-days": n, "aria-current": n === days ? "true" : null, text: `${n} d` }));
   return el("div", { class: "page-head" },
     el("div", {}, el("h1", { text: "Sync" }), el("p", { class: "subtitle", text: `What arrived when · gaps looked for in the last ${days} days of each metric` })),
     el("div", { class: "range" }, el("div", { class: "presets", role: "group", "aria-label": "Gap window" }, links)));
@@ -121,14 +123,89 @@ function driftPanel(drift) {
     }));
 }
 
+const COVERAGE_DAYS_SHOWN = 60;
+
+// Per metric: the archive's days, samples, the feed's rows, and the days the feed lacks.
+function coverageByMetric(days) {
+  const metrics = new Map();
+  for (const day of days) {
+    const m = metrics.get(day.metric) || { metric: day.metric, days: 0, archive: 0, feed: 0, only: 0, incomplete: 0, first: day.date, last: day.date };
+    m.days += 1;
+    m.archive += day.archive;
+    m.feed += day.feed;
+    m.only += day.only_in_archive;
+    m.incomplete += day.feed_incomplete ? 1 : 0;
+    if (day.date < m.first) m.first = day.date;
+    if (day.date > m.last) m.last = day.date;
+    metrics.set(day.metric, m);
+  }
+  return [...metrics.values()].sort((a, b) => a.metric.localeCompare(b.metric));
+}
+
+function coveragePanel(imported, coverage) {
+  const section = el("section", { class: "panel", "aria-label": "Archive coverage", "data-testid": "coverage-panel" },
+    el("h2", { text: "Archive against the feed" }));
+  if (viewedUser()) {
+    section.append(el("p", { class: "subtitle", text: "Imports are listed to their owner only: this user's archive coverage shows on their own dashboard." }));
+    return section;
+  }
+  if (!imported) {
+    section.append(el("p", { class: "subtitle", "data-testid": "no-import", text: "No Apple Health archive imported yet: upload one (docs/import.md) to see which days the app's feed is missing." }));
+    return section;
+  }
+  section.append(el("p", { class: "subtitle", text: `Archive imported ${stamp(imported.finished_at)}: ${num(coverage.days_feed_incomplete, 0)} metric-day${coverage.days_feed_incomplete === 1 ? "" : "s"} where the feed holds fewer samples than the archive.` }));
+  section.append(dataTable({
+    caption: "Archive coverage per metric", testid: "coverage-table", visible: true,
+    rowAttrs: (m) => ({ "data-metric": m.metric, "data-incomplete": m.incomplete }),
+    columns: [
+      { label: "Metric", cell: (m) => m.metric },
+      { label: "Days", cell: (m) => `${m.first} – ${m.last} (${num(m.days, 0)})` },
+      { label: "Archive samples", num: true, cell: (m) => num(m.archive, 0) },
+      { label: "Feed rows", num: true, cell: (m) => num(m.feed, 0) },
+      { label: "Only in the archive", num: true, cell: (m) => num(m.only, 0) },
+      { label: "Days the feed lacks", num: true, cell: (m) => num(m.incomplete, 0) },
+    ],
+    rows: coverageByMetric(coverage.days).map((m) => ({ ...m, date: m.last, value: m.only })),
+  }));
+  const lacking = coverage.days.filter((d) => d.feed_incomplete).sort((a, b) => b.date.localeCompare(a.date));
+  if (lacking.length) {
+    section.append(el("h3", { text: lacking.length > COVERAGE_DAYS_SHOWN ? `The newest ${COVERAGE_DAYS_SHOWN} days the feed lacks` : "Days the feed lacks" }),
+      dataTable({
+        caption: "Days the feed holds fewer samples than the archive", testid: "coverage-days-table",
+        rowAttrs: (d) => ({ "data-metric": d.metric, "data-archive": d.archive, "data-feed": d.feed }),
+        columns: [
+          { label: "Day", cell: (d) => d.date },
+          { label: "Metric", cell: (d) => d.metric },
+          { label: "Archive", num: true, cell: (d) => num(d.archive, 0) },
+          { label: "Feed", num: true, cell: (d) => num(d.feed, 0) },
+          { label: "Only in the archive", num: true, cell: (d) => num(d.only_in_archive, 0) },
+        ],
+        rows: lacking.slice(0, COVERAGE_DAYS_SHOWN).map((d) => ({ ...d, value: d.only_in_archive })),
+      }));
+  }
+  return section;
+}
+
+// The newest finished import and its coverage (none: no archive imported yet).
+async function newestCoverage(imports) {
+  const done = imports.find((i) => i.status === "done" && i.coverage_url);
+  if (!done) return { imported: null, coverage: null };
+  return { imported: done, coverage: await getJson(done.coverage_url) };
+}
+
 export async function syncPage() {
   const days = windowDays();
-  const data = await getJson("/api/v1/sync", { days });
+  const [data, archive] = await Promise.all([
+    getJson("/api/v1/sync", { days }),
+    // /imports lists the caller's own: not asked while an admin looks at another user.
+    viewedUser() ? { imported: null, coverage: null } : getJson("/api/v1/imports").then((answer) => newestCoverage(answer.imports)),
+  ]);
   const top = head(days);
-  if (!data.automations.length && !data.metrics.length) {
+  const coverage = coveragePanel(archive.imported, archive.coverage);
+  if (!data.automations.length && !data.metrics.length && !archive.imported) {
     return { nodes: [top, emptyState("Nothing has arrived yet", "Create an automation in Health Auto Export that posts to /api/v1/ingest (see the README, or run health-export setup-app); each request it sends shows here.")] };
   }
   return {
-    nodes: [top, incidentsPanel(data.incidents), automationsPanel(data.automations), metricsPanel(data.metrics), gapsPanel(data.metrics), driftPanel(data.drift)].filter(Boolean),
+    nodes: [top, incidentsPanel(data.incidents), automationsPanel(data.automations), metricsPanel(data.metrics), gapsPanel(data.metrics), coverage, driftPanel(data.drift)].filter(Boolean),
   };
 }

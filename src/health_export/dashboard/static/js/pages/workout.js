@@ -1,18 +1,26 @@
 // One workout: summary, heart rate over time, the route drawn in SVG (coloured by pace,
 // no map tiles), elevation, and the route as GPX or GeoJSON.
 
-import { getJson } from "../api.js";
+import { apiUrl, getJson } from "../api.js";
 import { dayLabel, el, hoursMinutes, num, svg } from "../dom.js";
 import { chartBox, dailyChart, wallClockSeconds } from "../charts.js";
-import { rangeQuery } from "../range.js";
+import { addDays, rangeQuery } from "../range.js";
+import { maxHeartRate, secondsInZones, zoneBounds } from "../zones.js";
 import { dataTable } from "../tables.js";
+import { convert, shownUnit } from "../units.js";
 
 const PACE_BUCKETS = 5;
+
+// A same-origin link to an API path (with the viewed user, when an admin looks on).
+function localHref(path, params) {
+  const url = apiUrl(path, params);
+  return `${url.pathname}${url.search}`;
+}
 
 function stats(workout) {
   const items = [
     ["Duration", workout.duration_s == null ? "–" : hoursMinutes(workout.duration_s / 3600)],
-    ["Distance", workout.distance_km == null ? "–" : `${num(workout.distance_km, 2)} km`],
+    ["Distance", workout.distance_km == null ? "–" : `${num(convert(workout.distance_km, "km"), 2)} ${shownUnit("km")}`],
     ["Active energy", workout.active_energy_kcal == null ? "–" : `${num(workout.active_energy_kcal, 0)} kcal`],
     ["Avg heart rate", workout.avg_heart_rate == null ? "–" : `${num(workout.avg_heart_rate, 0)} bpm`],
     ["Max heart rate", workout.max_heart_rate == null ? "–" : `${num(workout.max_heart_rate, 0)} bpm`],
@@ -86,10 +94,44 @@ function heartSeries(workout) {
   return points.map((p) => ({ start: p.start, value: p.avg ?? p.qty, min: p.min, max: p.max })).filter((p) => p.value != null);
 }
 
+// One row per zone: data-zone, data-value (seconds in it), data-date (the workout's day).
+function zonesPanel(heart, bounds, maxHr, day) {
+  const points = heart.map((p) => ({ t: wallClockSeconds(p.start), value: p.value }));
+  const { seconds, below } = secondsInZones(points, bounds);
+  const total = seconds.reduce((a, b) => a + b, 0) + below;
+  const minutes = (s) => `${num(s / 60, 1)} min`;
+  const rows = bounds.map((zone, i) => ({ ...zone, date: day, value: seconds[i] }));
+  return el("section", { class: "panel", "aria-label": "Heart-rate zones", "data-testid": "zones-panel", "data-max-hr": maxHr },
+    el("h2", { text: "Heart-rate zones" }),
+    el("p", { class: "subtitle", text: `Of a maximum of ${num(maxHr, 0)} bpm: the highest heart rate recorded in the year up to this workout.` }),
+    el("ul", { class: "zone-bars" }, rows.map((zone) => el("li", { class: zone.key },
+      el("span", { class: "zone-label", text: `${zone.label} · ${num(zone.low, 0)}–${num(zone.high, 0)} bpm` }),
+      el("progress", { max: total || 1, value: zone.value, "aria-label": zone.label }),
+      el("span", { class: "zone-time", text: minutes(zone.value) })))),
+    below ? el("p", { class: "subtitle", text: `Below zone 1: ${minutes(below)}` }) : null,
+    dataTable({
+      caption: "Time in each heart-rate zone",
+      testid: "workout-zones-table",
+      rowAttrs: (r) => ({ "data-zone": r.key, "data-low": r.low, "data-high": r.high }),
+      columns: [
+        { label: "Zone", cell: (r) => r.label },
+        { label: "From (bpm)", num: true, cell: (r) => num(r.low, 0) },
+        { label: "To (bpm)", num: true, cell: (r) => num(r.high, 0) },
+        { label: "Time", num: true, cell: (r) => minutes(r.value) },
+      ],
+      rows,
+    }));
+}
+
 export async function workoutPage(range) {
   const id = decodeURIComponent(window.location.pathname.split("/").pop());
   const workout = await getJson(`/api/v1/workouts/${encodeURIComponent(id)}`);
-  const feature = workout.has_route ? await getJson(`/api/v1/workouts/${encodeURIComponent(id)}/route`) : null;
+  const day = workout.start.slice(0, 10);
+  const [feature, year] = await Promise.all([
+    workout.has_route ? getJson(`/api/v1/workouts/${encodeURIComponent(id)}/route`) : null,
+    // The year's monthly maxima of heart rate, for the zones' maximum.
+    getJson("/api/v1/metrics/heart_rate/series", { start: addDays(day, -365), end: addDays(day, 1), bucket: "month", agg: "max" }),
+  ]);
   document.title = `${workout.name} · health-export`;
   const nodes = [
     el("p", {}, el("a", { href: `/workouts${rangeQuery(range)}`, text: "← All workouts" })),
@@ -100,35 +142,39 @@ export async function workoutPage(range) {
   const drawn = [];
   const heart = heartSeries(workout);
   if (heart.length) {
+    const maxHr = maxHeartRate(year.points.map((p) => p.value), Math.max(workout.max_heart_rate ?? 0, ...heart.map((p) => p.max ?? p.value)));
+    const bounds = zoneBounds(maxHr);
     const box = chartBox("chart-workout-hr");
     drawn.push(() => dailyChart(box, {
       xs: heart.map((p) => wallClockSeconds(p.start)), unit: "bpm",
       series: [{ label: "Heart rate", values: heart.map((p) => p.value), color: "--c-heart", kind: "line" }],
+      zones: bounds.map((zone) => ({ low: zone.low, high: zone.high, color: `--${zone.key}` })),
       format: (v) => num(v, 0),
     }));
     nodes.push(el("section", { class: "panel" }, el("h2", { text: "Heart rate" }), box, dataTable({
       caption: "Heart rate during the workout", testid: "workout-hr-table",
       columns: [{ label: "Time", cell: (r) => r.date.slice(11, 19) }, { label: "Heart rate (bpm)", num: true, cell: (r) => num(r.value, 0) }],
       rows: heart.map((p) => ({ date: p.start, value: p.value })),
-    })));
+    })), zonesPanel(heart, bounds, maxHr, day));
   }
   if (feature) {
-    const altitudes = feature.geometry.coordinates.map((c) => (c.length > 2 ? c[2] : null));
+    // Elevation in m or ft.
+    const altitudes = feature.geometry.coordinates.map((c) => (c.length > 2 ? convert(c[2], "m") : null));
     const times = feature.properties.times || [];
     const side = el("div", {}, el("h2", { text: "Route" }), paceLegend(), el("div", { class: "downloads" },
-      el("a", { class: "button", href: `/api/v1/workouts/${encodeURIComponent(id)}/route?format=gpx`, download: `workout-${id}.gpx`, text: "Download GPX" }),
-      el("a", { class: "button", href: `/api/v1/workouts/${encodeURIComponent(id)}/route`, download: `workout-${id}.geojson`, text: "Download GeoJSON" })));
+      el("a", { class: "button", href: localHref(`/api/v1/workouts/${encodeURIComponent(id)}/route`, { format: "gpx" }), download: `workout-${id}.gpx`, text: "Download GPX" }),
+      el("a", { class: "button", href: localHref(`/api/v1/workouts/${encodeURIComponent(id)}/route`), download: `workout-${id}.geojson`, text: "Download GeoJSON" })));
     nodes.push(el("section", { class: "panel route-wrap" }, routeSvg(feature), side));
     if (altitudes.some((a) => a != null) && times.length === altitudes.length && times.length > 1) {
       const box = chartBox("chart-elevation");
       drawn.push(() => dailyChart(box, {
-        xs: times.map(wallClockSeconds), unit: "m", height: 180,
+        xs: times.map(wallClockSeconds), unit: shownUnit("m"), height: 180,
         series: [{ label: "Elevation", values: altitudes, color: "--c-distance", kind: "line" }],
         format: (v) => num(v, 0),
       }));
       nodes.push(el("section", { class: "panel" }, el("h2", { text: "Elevation" }), box, dataTable({
         caption: "Elevation along the route", testid: "elevation-table",
-        columns: [{ label: "Time", cell: (r) => r.date.slice(11, 19) }, { label: "Elevation (m)", num: true, cell: (r) => num(r.value, 1) }],
+        columns: [{ label: "Time", cell: (r) => r.date.slice(11, 19) }, { label: `Elevation (${shownUnit("m")})`, num: true, cell: (r) => num(r.value, 1) }],
         rows: times.map((t, i) => ({ date: t, value: altitudes[i] })),
       })));
     }

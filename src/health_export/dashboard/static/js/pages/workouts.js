@@ -2,7 +2,8 @@
 
 import { getJson } from "../api.js";
 import { dayLabel, el, emptyState, hoursMinutes, num } from "../dom.js";
-import { apiParams, pageHead, rangeQuery } from "../range.js";
+import { pageHead, rangeQuery, zonedParams } from "../range.js";
+import { convert, shownUnit } from "../units.js";
 
 function row(workout, range) {
   const link = el("a", { href: `/workouts/${encodeURIComponent(workout.id)}${rangeQuery(range)}`, text: workout.name });
@@ -10,14 +11,14 @@ function row(workout, range) {
     el("td", {}, link),
     el("td", { text: `${dayLabel(workout.start.slice(0, 10))} ${workout.start.slice(11, 16)}` }),
     el("td", { class: "num", text: workout.duration_s == null ? "–" : hoursMinutes(workout.duration_s / 3600) }),
-    el("td", { class: "num", text: workout.distance_km == null ? "–" : `${num(workout.distance_km, 2)} km` }),
+    el("td", { class: "num", "data-distance": workout.distance_km == null ? null : convert(workout.distance_km, "km"), text: workout.distance_km == null ? "–" : `${num(convert(workout.distance_km, "km"), 2)} ${shownUnit("km")}` }),
     el("td", { class: "num", text: workout.active_energy_kcal == null ? "–" : `${num(workout.active_energy_kcal, 0)} kcal` }),
     el("td", { class: "num", text: workout.avg_heart_rate == null ? "–" : `${num(workout.avg_heart_rate, 0)} bpm` }),
     el("td", { text: workout.has_route ? "yes" : "" }));
 }
 
 export async function workoutsPage(range) {
-  const data = await getJson("/api/v1/workouts", apiParams(range));
+  const data = await getJson("/api/v1/workouts", zonedParams(range));
   const head = pageHead("Workouts", range);
   const workouts = data.workouts.slice().reverse();
   if (!workouts.length) {
