@@ -211,10 +211,11 @@ def _value_rows(value: str, where: str, is_period_deduplicated: bool) -> str:
 @dataclass(frozen=True, slots=True)
 class Edges:
     """The rows a rollup-backed answer still reads: local days outside [first, end)
-    (whose rollups cover them), within the start_at ``windows`` that can hold them."""
+    (whose rollups cover them), within the start_at ``windows`` that can hold them.
+    Without days (hourly rollups), every row of the windows."""
 
-    first: date
-    end: date
+    first: date | None
+    end: date | None
     windows: tuple[tuple[datetime, datetime], ...]
 
 
@@ -228,7 +229,7 @@ def _edge_where(binds: Binds, edges: Edges | None) -> str:
 
 
 def _outside_days(local: str, binds: Binds, edges: Edges | None) -> str:
-    if edges is None:
+    if edges is None or edges.first is None or edges.end is None:
         return ""
     first, end = binds(_naive_midnight(edges.first)), binds(_naive_midnight(edges.end))
     return f" AND NOT ({local} >= {first}::timestamp AND {local} < {end}::timestamp)"

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from health_export.rollups import reads as rollup_reads
+from health_export.rollups import zone_reads
 from health_export.samples import repository
 from health_export.samples.clock import at_offset
 from health_export.samples.local_days import instant_bounds, local_midnights
@@ -91,14 +92,18 @@ async def activity_daily(
 
     Within one period (same metric, same start) sources are not added up: the largest
     value counts; different periods add up. ``rollups``: read the daily rollups where
-    they hold the answer (not with ``tz=``); off reads every row.
+    they hold the answer (with ``tz=``, the hourly ones); off reads every row.
     """
     ids = await repository.metric_ids(session, list(ACTIVITY_METRICS.values()))
     field_of = {ids[metric]: field for field, metric in ACTIVITY_METRICS.items() if metric in ids}
     zone_name = zone.key if zone is not None else None
     bounds, midnights = instant_bounds(span), local_midnights(span)
     rows = None
-    if rollups and zone is None:
+    if rollups and zone is not None:
+        rows = await zone_reads.daily_totals(
+            session, user_id, list(field_of), bounds, midnights, zone
+        )
+    elif rollups:
         rows = await rollup_reads.daily_totals(session, user_id, list(field_of), bounds, midnights)
     if rows is None:
         rows = await repository.daily_totals(
