@@ -95,9 +95,9 @@ def _hourly_part(
         source = f"r.source_id <> {binds(ALL_SOURCES)}"
     local = f"(r.hour AT TIME ZONE {zone})"
     in_days = _local_day_conditions(local, binds, (query.first_midnight, query.end_midnight))
+    # No offset: a bucket in a zone is named by the zone (merged_sql names_by_offset).
     return f"""
-    SELECT date_trunc({binds(query.bucket)}, {local}) AS bucket,
-           (extract(epoch FROM {local} - (r.hour AT TIME ZONE 'UTC')) / 60)::int AS off,
+    SELECT date_trunc({binds(query.bucket)}, {local}) AS bucket, NULL::int AS off,
            r.hour AS first_at, r.{n} AS n, {total} AS total, r.{low} AS low, r.{high} AS high
     FROM metric_hourly_rollups r
     WHERE r.user_id = $1 AND r.metric_id = $2 AND {source}
@@ -120,7 +120,7 @@ async def series(session: AsyncSession, query: SeriesQuery, zone: ZoneInfo) -> l
     parts = [_hourly_part(query, binds, binds(zone.key), (first, end))]
     if edges.windows:
         parts.append(per_offset_sql(query, binds, edges))
-    sql = merged_sql(" UNION ALL ".join(parts), daily=True)
+    sql = merged_sql(" UNION ALL ".join(parts), daily=True, names_by_offset=False)
     return list(await apg.fetch(sql, *binds.values))
 
 
