@@ -15,7 +15,7 @@ from bench import ingest
 
 README = Path(__file__).resolve().parent / "README.md"
 # Benchmarks of other areas: module → the function printing and returning their section.
-OTHER_SECTIONS = ("bench.auth_overhead", "bench.read_api", "bench.storage")
+OTHER_SECTIONS = ("bench.auth_overhead", "bench.read_api", "bench.storage", "bench.scale")
 
 
 def _machine() -> str:
@@ -40,18 +40,23 @@ def replace_section(text: str, name: str, body: str) -> str:
 
 
 def main() -> None:
-    """Run the benchmarks; ``--quick`` for a smoke run that writes nothing."""
+    """Run the benchmarks; ``--quick`` for a smoke run that writes nothing; ``--only NAME``
+    (ingest, auth_overhead, read_api, storage, scale) for one of them."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", choices=("ingest", *(m.split(".")[1] for m in OTHER_SECTIONS)))
     args = parser.parse_args()
-    figures = asyncio.run(ingest.measure(args.runs, args.quick))
-    section = ingest.render(figures, _machine(), args.runs)
-    print(section)
     text = README.read_text() if README.exists() else "# Benchmarks\n"
-    if not args.quick:
-        text = replace_section(text, "ingest", section)
+    if args.only in (None, "ingest"):
+        figures = asyncio.run(ingest.measure(args.runs, args.quick))
+        section = ingest.render(figures, _machine(), args.runs)
+        print(section)
+        if not args.quick:
+            text = replace_section(text, "ingest", section)
     for module_name in OTHER_SECTIONS:
+        if args.only is not None and module_name != f"bench.{args.only}":
+            continue
         module = importlib.import_module(module_name)
         if hasattr(module, "bench_section"):
             name, other = module.bench_section(quick=args.quick)
