@@ -234,6 +234,7 @@ TARGETS = {
 
 def bench_section(*, quick: bool = False) -> tuple[str, str]:
     """(marker name, markdown) of this benchmark for bench/README.md."""
+    load_average = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     figures = measure()
     rows = [
         f"| {label} | {target} | {figures[key]:.0f} ms |"
@@ -271,6 +272,7 @@ def bench_section(*, quick: bool = False) -> tuple[str, str]:
         "(`health-export serve`, one worker, loopback) and\n"
         "times the HTTP read endpoints (median of 13 runs after 2 warm ones), then streams\n"
         "one full NDJSON export and reads the server's peak RSS.\n\n"
+        f"Measured {datetime.now(UTC).date()}, load average {load_average} at the start.\n\n"
         "| what | target | measured |\n|---|---|---|\n" + "\n".join(rows) + "\n\n"
         "How the daily series meet their target: day, week and month buckets and\n"
         "/activity/daily read `metric_rollups` (one row per user, metric, local day and\n"
