@@ -15,7 +15,13 @@ from bench import ingest
 
 README = Path(__file__).resolve().parent / "README.md"
 # Benchmarks of other areas: module → the function printing and returning their section.
-OTHER_SECTIONS = ("bench.auth_overhead", "bench.read_api", "bench.storage", "bench.dashboard")
+OTHER_SECTIONS = (
+    "bench.auth_overhead",
+    "bench.read_api",
+    "bench.storage",
+    "bench.scale",
+    "bench.dashboard",
+)
 # `--only NAME`: one of these alone (its section written, the others kept).
 ONLY = {"ingest": "bench.ingest", **{name.split(".")[1]: name for name in OTHER_SECTIONS}}
 
@@ -42,7 +48,8 @@ def replace_section(text: str, name: str, body: str) -> str:
 
 
 def main() -> None:
-    """Run the benchmarks; ``--quick`` for a smoke run that writes nothing."""
+    """Run the benchmarks; ``--quick`` for a smoke run that writes nothing; ``--only NAME``
+    (ingest, auth_overhead, read_api, storage, scale) for one of them."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true")

@@ -65,6 +65,10 @@ async def measure() -> dict[str, float]:
         rows = await apg.fetchval("SELECT count(*) FROM metric_samples")
         table, indexes = await apg.fetchrow(_SIZES, "metric_samples")
         raw_table, _ = await apg.fetchrow(_SIZES, "raw_ingestions")
+        rollups = await apg.fetchval(
+            "SELECT pg_total_relation_size('metric_rollups') "
+            "+ pg_total_relation_size('metric_hourly_rollups')"
+        )
     finally:
         await apg.close()
     return {
@@ -72,6 +76,7 @@ async def measure() -> dict[str, float]:
         "table_b": table / rows,
         "indexes_b": indexes / rows,
         "total_b": (table + indexes) / rows,
+        "rollups_b": rollups / rows,
         "raw_b": raw_table / rows,
     }
 
@@ -89,6 +94,7 @@ def bench_section(*, quick: bool = False) -> tuple[str, str]:
         f"| `metric_samples` rows ({figures['rows']:,.0f}) | {figures['table_b']:.0f} |\n"
         f"| `metric_samples` indexes | {figures['indexes_b']:.0f} |\n"
         f"| `metric_samples` total | {figures['total_b']:.0f} |\n"
+        f"| rollups (daily and hourly, with their keys) | {figures['rollups_b']:.1f} |\n"
         f"| raw bodies kept (`raw_ingestions`, zstd) | {figures['raw_b']:.0f} |\n"
     )
     return "storage", body

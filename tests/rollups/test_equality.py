@@ -42,6 +42,10 @@ ACTIVITY_RANGES: tuple[dict[str, str], ...] = (
 )
 
 
+# tz= answers read hourly rollups for zones of whole hours; Kolkata (+05:30) reads rows.
+ZONES = ("America/New_York", "Europe/Paris", "UTC", "Asia/Kolkata")
+
+
 def _series_queries(ranges: tuple[dict[str, str], ...]) -> list[dict[str, str]]:
     """Day buckets: every metric, aggregate and range; weeks and months: every metric at
     its default aggregate and at max, over whole days and over cut ones; one source."""
@@ -81,17 +85,21 @@ async def assert_every_answer_equal(
     rows_client: httpx.AsyncClient,
     key: TestKey,
     ranges: tuple[dict[str, str], ...] = RANGES,
+    tz: str | None = None,
 ) -> int:
-    """Compare every metric x bucket x aggregate x range (and a source filter); how many
-    answers had points (so that an empty database cannot pass)."""
+    """Compare every metric x bucket x aggregate x range (and a source filter), in the
+    stored offsets or in ``tz``; how many answers had points (so that an empty database
+    cannot pass)."""
+    zone = {"tz": tz} if tz is not None else {}
     with_points = 0
     for params in _series_queries(ranges):
         metric = params.pop("metric")
+        params |= zone
         ours, theirs = await _answers(client, rows_client, key, f"/metrics/{metric}/series", params)
         assert ours == theirs, (metric, params)
         with_points += bool(ours["points"])
     for span in ACTIVITY_RANGES:
-        ours, theirs = await _answers(client, rows_client, key, "/activity/daily", span)
+        ours, theirs = await _answers(client, rows_client, key, "/activity/daily", {**span, **zone})
         assert ours == theirs, span
         with_points += bool(ours["days"])
     return with_points
@@ -186,8 +194,8 @@ async def test_rollup_answers_equal_row_answers_when_a_second_source_arrives_lat
             assert ours == theirs, (path, span)
 
 
-@pytest.mark.parametrize("tz", ["America/New_York", "Asia/Kolkata"])
-async def test_series_with_tz_regroups_by_the_zone_as_before(
+@pytest.mark.parametrize("tz", ZONES)
+async def test_answers_in_a_zone_equal_row_answers_after_ingest_resend_and_erase(
     client: httpx.AsyncClient,
     rows_client: httpx.AsyncClient,
     owner: TestKey,
@@ -195,8 +203,35 @@ async def test_series_with_tz_regroups_by_the_zone_as_before(
     tz: str,
 ) -> None:
     await ingest(owner, rollup_corpus.history())
-    for path in ("/metrics/step_count/series", "/metrics/heart_rate/series", "/activity/daily"):
-        params = {"tz": tz, **RANGES[0]}
-        ours, theirs = await _answers(client, rows_client, owner, path, params)
-        assert ours == theirs
-        assert ours["tz"] == tz
+    assert await assert_every_answer_equal(client, rows_client, owner, tz=tz) > 130
+    await ingest(owner, rollup_corpus.history(bump=0.5))
+    await ingest(owner, rollup_corpus.changed_days(date(2024, 3, 9), 3, bump=2.25))
+    assert await assert_every_answer_equal(client, rows_client, owner, RANGES[:2], tz=tz) > 60
+    erased = await client.delete(
+        "/api/v1/data",
+        params={
+            "confirm": "true",
+            "types": "metrics",
+            "start": "2024-03-05T13:20:00-05:00",
+            "end": "2024-03-16T02:00:00+01:00",
+        },
+        headers=owner.headers,
+    )
+    assert erased.status_code == 200, erased.text
+    assert await assert_every_answer_equal(client, rows_client, owner, RANGES[:2], tz=tz) > 60
+
+
+async def test_answers_in_a_zone_equal_row_answers_when_a_second_source_arrives_later(
+    client: httpx.AsyncClient,
+    rows_client: httpx.AsyncClient,
+    owner: TestKey,
+    ingest: Ingest,
+) -> None:
+    await ingest(owner, rollup_corpus.steps_of(WATCH, date(2024, 2, 20), 40))
+    await ingest(owner, rollup_corpus.steps_of(PHONE, date(2024, 3, 9), 3))
+    for span in (*RANGES, *ACTIVITY_RANGES[-3:]):
+        for path in ("/metrics/step_count/series", "/activity/daily"):
+            params = {**span, "tz": "Europe/Paris"}
+            ours, theirs = await _answers(client, rows_client, owner, path, params)
+            assert ours == theirs, (path, span)
+            assert ours["tz"] == "Europe/Paris"

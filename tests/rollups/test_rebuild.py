@@ -110,3 +110,41 @@ def test_rebuild_without_a_database_is_a_one_line_error(monkeypatch: pytest.Monk
     assert using.startswith("health-export: using database ")
     assert len(refusal) == 1
     assert "DATABASE_URL" in refusal[0]
+
+
+async def _steps_of_the_day_in(client: httpx.AsyncClient, key: TestKey, tz: str) -> float:
+    response = await client.get(
+        "/api/v1/metrics/step_count/series", params={**DAY, "tz": tz}, headers=key.headers
+    )
+    assert response.status_code == 200, response.text
+    value: float = response.json()["points"][0]["value"]
+    return value
+
+
+async def test_rebuild_repairs_an_hourly_rollup_that_tz_answers_read(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    rows_client: httpx.AsyncClient,
+    owner: TestKey,
+    ingest: Ingest,
+    cli_env: str,
+) -> None:
+    await ingest(owner, rollup_corpus.history())
+    paris = await _steps_of_the_day_in(rows_client, owner, "Europe/Paris")
+    kolkata = await _steps_of_the_day_in(rows_client, owner, "Asia/Kolkata")
+    async with app.state.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE metric_hourly_rollups SET total = total + 1000 WHERE user_id = :u "
+                "AND hour = '2024-03-04 12:00+00' AND source_id = 0 AND metric_id = "
+                "(SELECT id FROM metric_types WHERE name = 'step_count')"
+            ),
+            {"u": owner.user_id},
+        )
+    # A whole-hour zone reads the hourly rollups; +05:30 cannot, and reads the rows.
+    assert await _steps_of_the_day_in(client, owner, "Europe/Paris") == paris + 1000
+    assert await _steps_of_the_day_in(client, owner, "Asia/Kolkata") == kolkata
+    result = await _rebuild(owner)
+    assert result.exit_code == 0, result.output
+    assert "1 differing keys" in result.stdout
+    assert await _steps_of_the_day_in(client, owner, "Europe/Paris") == paris

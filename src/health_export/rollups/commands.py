@@ -38,7 +38,8 @@ def rebuild_command(
         raise typer.Exit(1)
     for result in results:
         typer.echo(
-            f"{result.user}: {result.rows} rollup rows, {result.differing_keys} differing keys"
+            f"{result.user}: {result.rows} rollup rows, {result.hourly_rows} hourly rollup rows, "
+            f"{result.differing_keys} differing keys"
         )
     differing = sum(result.differing_keys for result in results)
     typer.echo(f"rebuilt {len(results)} user(s), {differing} differing keys")

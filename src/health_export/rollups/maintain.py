@@ -1,11 +1,14 @@
-"""Keep ``metric_rollups`` exact: recompute the local days a write touched from the rows.
+"""Keep the rollups exact: recompute the local days a write touched (and the UTC hours
+around them) from the rows.
 
 Recomputing from the stored rows (rather than adding a batch's deltas) stays exact for
 inserts, updates with changed values or offsets, re-sends, erases and replays alike:
 whatever the rows are after the write, the days are summarised from them. A row at
 UTC date d belongs, by its own offset or by the largest offset of its period (the
 per-period dedupe), to local day d-1, d or d+1 (offsets are within ±23:59), so those
-three days are recomputed; rows of local day D have start_at in [D-1, D+2) UTC.
+three days are recomputed; rows of local day D have start_at in [D-1, D+2) UTC. The
+hourly rollups of every UTC hour of those dates are recomputed with them, from the same
+scan (``summary_sql.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from health_export.catalog.metrics import kind_of
+from health_export.rollups.summary_sql import (
+    DELETE_DAILY_SQL,
+    DELETE_HOURLY_SQL,
+    WRITE_BOTH_SQL,
+)
 
 ONE_DAY = timedelta(days=1)
 # Advisory lock class for "one rollup recompute per user at a time" ("HErl" in ASCII).
@@ -126,66 +134,6 @@ async def metrics_kept_per_period(apg: Any, user_id: int, metric_ids: Sequence[i
     return {row["id"] for row in rows if kind_of(row["name"]) == "sum"}
 
 
-# Per source: the rows of each span's days with the values each aggregate reads, per
-# local day and offset. Per period (metrics in $5): one value per start, the largest
-# source's, at the largest offset (health_data/metrics/repository.py reads them so), and an empty
-# row (first_at NULL) for a day holding samples but no period, which says the day's
-# periods were counted. Then per local day. $1 user; $2-$4 the spans as arrays.
-SUMMARY_SQL = """
-WITH spans AS (
-    SELECT * FROM unnest($2::int[], $3::date[], $4::date[]) AS k(metric_id, first_day, last_day)),
-per_source AS (
-    SELECT k.metric_id, s.source_id,
-           ((s.start_at + make_interval(mins => s.utc_offset_min)) AT TIME ZONE 'UTC')::date
-               AS day,
-           s.utc_offset_min AS off, min(s.start_at) AS first_at,
-           count(COALESCE(s.qty, s.avg, s.systolic)) AS n,
-           sum(COALESCE(s.qty, s.avg, s.systolic)) AS total,
-           count(COALESCE(s.min, s.qty, s.avg, s.systolic)) AS n_low,
-           min(COALESCE(s.min, s.qty, s.avg, s.systolic)) AS low,
-           count(COALESCE(s.max, s.qty, s.avg, s.systolic)) AS n_high,
-           max(COALESCE(s.max, s.qty, s.avg, s.systolic)) AS high,
-           sum(s.qty) AS qty_total, k.first_day, k.last_day
-    FROM spans k JOIN metric_samples s ON s.user_id = $1 AND s.metric_id = k.metric_id
-     AND s.start_at >= (k.first_day - 1)::timestamp AT TIME ZONE 'UTC'
-     AND s.start_at < (k.last_day + 2)::timestamp AT TIME ZONE 'UTC'
-    GROUP BY k.metric_id, s.source_id, 3, s.utc_offset_min, k.first_day, k.last_day),
-per_period AS (
-    SELECT k.metric_id, 0 AS source_id,
-           ((p.start_at + make_interval(mins => p.off)) AT TIME ZONE 'UTC')::date AS day,
-           p.off, min(p.start_at) AS first_at, count(p.v) AS n, sum(p.v) AS total,
-           count(p.v_low) AS n_low, min(p.v_low) AS low, count(p.v_high) AS n_high,
-           max(p.v_high) AS high, sum(p.qty) AS qty_total, k.first_day, k.last_day
-    FROM spans k CROSS JOIN LATERAL (
-        SELECT s.start_at, max(s.utc_offset_min) AS off, max(s.qty) AS qty,
-               max(COALESCE(s.qty, s.avg, s.systolic)) AS v,
-               max(COALESCE(s.min, s.qty, s.avg, s.systolic)) AS v_low,
-               max(COALESCE(s.max, s.qty, s.avg, s.systolic)) AS v_high
-        FROM metric_samples s WHERE s.user_id = $1 AND s.metric_id = k.metric_id
-         AND s.start_at >= (k.first_day - 1)::timestamp AT TIME ZONE 'UTC'
-         AND s.start_at < (k.last_day + 2)::timestamp AT TIME ZONE 'UTC'
-        GROUP BY s.start_at) p
-    WHERE k.metric_id = ANY($5::int[])
-    GROUP BY k.metric_id, 3, p.off, k.first_day, k.last_day),
-counted_days AS (
-    SELECT DISTINCT metric_id, 0 AS source_id, day, NULL::smallint AS off,
-           NULL::timestamptz AS first_at, 0::bigint AS n, NULL::float8 AS total,
-           0::bigint AS n_low, NULL::float8 AS low, 0::bigint AS n_high, NULL::float8 AS high,
-           NULL::float8 AS qty_total, first_day, last_day
-    FROM per_source WHERE metric_id = ANY($5::int[])),
-parts AS (
-    SELECT * FROM per_source UNION ALL SELECT * FROM per_period
-    UNION ALL SELECT * FROM counted_days)
-SELECT $1::bigint AS user_id, metric_id, day, source_id, min(first_at) AS first_at,
-       (array_agg(off ORDER BY first_at, off DESC))[1]::smallint AS first_off,
-       sum(n)::int AS n, sum(total) AS total, sum(n_low)::int AS n_low, min(low) AS low,
-       sum(n_high)::int AS n_high, max(high) AS high, sum(qty_total) AS qty_total
-FROM parts WHERE day BETWEEN first_day AND last_day GROUP BY metric_id, day, source_id
-"""
-ROLLUP_COLUMNS = (
-    "user_id, metric_id, day, source_id, first_at, first_off, "
-    "n, total, n_low, low, n_high, high, qty_total"
-)
 # Days of a metric now kept per period whose per-period rows are missing: computed
 # while it had one source. Its second source makes them needed.
 _UNCOUNTED_DAYS = """
@@ -198,7 +146,7 @@ GROUP BY r.metric_id
 
 
 def span_arrays(spans: Sequence[DaySpan]) -> list[list[Any]]:
-    """The spans as the three array parameters of SUMMARY_SQL."""
+    """The spans as the three array parameters of the summary SQL (``summary_sql.py``)."""
     return [
         [span.metric_id for span in spans],
         [span.first for span in spans],
@@ -238,24 +186,35 @@ async def recompute(apg: Any, user_id: int, spans: Sequence[DaySpan]) -> int:
     return written
 
 
+def disjoint_windows(spans: Sequence[DaySpan]) -> list[DaySpan]:
+    """The spans, a metric's merged where the UTC dates they read would overlap.
+
+    A span reads (and rewrites the hourly rollups of) UTC dates [first - 1, last + 2):
+    two spans of one metric closer than that would write the same hours twice. Merging
+    them recomputes a day or two more, which stays exact.
+    """
+    merged: list[DaySpan] = []
+    for span in sorted(spans, key=lambda s: (s.metric_id, s.first)):
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and last.metric_id == span.metric_id
+            and span.first <= last.last + 2 * ONE_DAY
+        ):
+            merged[-1] = DaySpan(span.metric_id, last.first, max(last.last, span.last))
+        else:
+            merged.append(span)
+    return merged
+
+
 async def _replace(apg: Any, user_id: int, spans: Sequence[DaySpan], per_period: set[int]) -> int:
-    arrays = span_arrays(spans)
-    await apg.execute(
-        "DELETE FROM metric_rollups r USING unnest($2::int[], $3::date[], $4::date[]) "
-        "AS k(metric_id, first_day, last_day) WHERE r.user_id = $1 "
-        "AND r.metric_id = k.metric_id AND r.day BETWEEN k.first_day AND k.last_day",
-        user_id,
-        *arrays,
-    )
+    arrays = span_arrays(disjoint_windows(spans))
+    await apg.execute(DELETE_DAILY_SQL, user_id, *arrays)
+    await apg.execute(DELETE_HOURLY_SQL, user_id, *arrays)
     # The planner cannot see how many rows a span holds (it guesses one) and sorted
     # 300k rows twice to group them; hashing took the summary from 0.76 to 0.47 s
     # (300k single-source points, measured).
     await apg.execute("SELECT set_config('enable_sort', 'off', true)")
-    status: str = await apg.execute(
-        f"INSERT INTO metric_rollups ({ROLLUP_COLUMNS}) {SUMMARY_SQL}",  # noqa: S608 - fixed SQL
-        user_id,
-        *arrays,
-        sorted(per_period),
-    )
+    status: str = await apg.execute(WRITE_BOTH_SQL, user_id, *arrays, sorted(per_period))
     await apg.execute("SELECT set_config('enable_sort', 'on', true)")
     return int(status.rsplit(" ", 1)[1])

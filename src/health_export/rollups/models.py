@@ -14,6 +14,11 @@ COALESCE(qty, avg, systolic) (sum, avg, count), ``n_low``/``low`` over
 COALESCE(min, qty, avg, systolic) (min), ``n_high``/``high`` over
 COALESCE(max, qty, avg, systolic) (max), and ``qty_total`` (period rows only) the sum
 of qty that /activity/daily adds up.
+
+``metric_hourly_rollups`` holds the same figures per UTC hour (and source, with the
+same source-0 rows per period), without offsets: ``tz=`` answers regroup them by the
+asked zone, which is exact when every hour of the range falls in one local day of the
+zone (whole-hour offsets, changes on UTC hours: ``rollups/zones.py``).
 """
 
 from __future__ import annotations
@@ -53,4 +58,21 @@ metric_rollups = Table(
     Column("high", Double, nullable=True),
     Column("qty_total", Double, nullable=True),
     PrimaryKeyConstraint("user_id", "metric_id", "day", "source_id"),
+)
+
+metric_hourly_rollups = Table(
+    "metric_hourly_rollups",
+    Base.metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("metric_id", Integer, nullable=False),
+    Column("hour", DateTime(timezone=True), nullable=False),
+    Column("source_id", Integer, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("total", Double, nullable=True),
+    Column("n_low", Integer, nullable=False),
+    Column("low", Double, nullable=True),
+    Column("n_high", Integer, nullable=False),
+    Column("high", Double, nullable=True),
+    Column("qty_total", Double, nullable=True),
+    PrimaryKeyConstraint("user_id", "metric_id", "hour", "source_id"),
 )

@@ -5,7 +5,7 @@ have start_at in [D-1, D+2) UTC) is read from its rollups; the days at the ends 
 range given as instants are cut by it, so their rows are read as before and both are
 merged per bucket. A range of bare dates (the days themselves) reads rollups alone.
 With ``tz=`` every day is regrouped by the zone, not by the stored offsets the
-rollups follow, so those answers read the rows (see docs/api.md).
+daily rollups follow: those answers read the hourly rollups (``zone_reads.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +35,11 @@ _COLUMNS = {
     "max": ("n_high", "NULL::float8", "high", "high"),
 }
 _DEFAULT_COLUMNS = ("n", "total", "low", "high")
+
+
+def aggregate_columns(agg: str) -> tuple[str, str, str, str]:
+    """The rollup columns standing for (count, sum, min, max) of ``agg``'s value."""
+    return _COLUMNS.get(agg, _DEFAULT_COLUMNS)
 
 
 def _utc_midnight(day: date) -> datetime:
@@ -71,7 +76,7 @@ def rollup_edges(
 
 
 def _rollup_part(query: SeriesQuery, binds: Binds, edges: Edges, bucket: str) -> str:
-    n, total, low, high = _COLUMNS.get(query.agg, _DEFAULT_COLUMNS)
+    n, total, low, high = aggregate_columns(query.agg)
     if query.dedupe:
         # Empty period rows (first_at NULL) only say a day's periods were counted.
         source = f"r.source_id = {binds(ALL_SOURCES)} AND r.first_at IS NOT NULL"
@@ -89,7 +94,7 @@ def _rollup_part(query: SeriesQuery, binds: Binds, edges: Edges, bucket: str) ->
 
 async def series(session: AsyncSession, query: SeriesQuery) -> list[Record] | None:
     """The day/week/month series from rollups (and edge rows); None when the rows must
-    answer (``tz=``, or a range shorter than a whole day)."""
+    answer (``tz=``: ``zone_reads.py``; a range shorter than a whole day)."""
     if not query.daily or query.zone is not None:
         return None
     edges = rollup_edges(query.lower, query.upper, query.first_midnight, query.end_midnight)

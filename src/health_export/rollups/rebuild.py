@@ -19,22 +19,27 @@ from health_export.core.db import driver_connection
 from health_export.ingest.write.writer import lock_user
 from health_export.rollups.maintain import (
     ONE_DAY,
-    ROLLUP_COLUMNS,
-    SUMMARY_SQL,
     DaySpan,
     lock_rollups,
     metrics_kept_per_period,
     span_arrays,
 )
+from health_export.rollups.summary_sql import (
+    DAILY_SQL,
+    HOURLY_COLUMNS,
+    HOURLY_SQL,
+    ROLLUP_COLUMNS,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Rebuilt:
-    """One user's rebuild: rollup rows now stored, and keys that differed before."""
+    """One user's rebuild: rollup rows now stored (daily, hourly), keys that differed before."""
 
     user: str
     rows: int
     differing_keys: int
+    hourly_rows: int = 0
 
 
 _METRIC_SPANS = """
@@ -46,15 +51,36 @@ _FLOAT_EQUAL = (
     "((e.{c} IS NULL AND r.{c} IS NULL) OR abs(e.{c} - r.{c}) "
     "<= 1e-9 * greatest(abs(e.{c}), abs(r.{c}), 1))"
 )
-_DIFFERING = f"""
-SELECT count(*) FROM rebuilt_rollups e
-FULL JOIN (SELECT * FROM metric_rollups WHERE user_id = $1) r
-  USING (user_id, metric_id, day, source_id)
+_DIFFERING = """
+SELECT count(*) FROM rebuilt_{table} e
+FULL JOIN (SELECT * FROM {table} WHERE user_id = $1) r USING ({key})
 WHERE e.n IS NULL OR r.n IS NULL
-   OR (e.first_at, e.first_off, e.n, e.n_low, e.low, e.n_high, e.high)
-      IS DISTINCT FROM (r.first_at, r.first_off, r.n, r.n_low, r.low, r.n_high, r.high)
-   OR NOT {_FLOAT_EQUAL.format(c="total")} OR NOT {_FLOAT_EQUAL.format(c="qty_total")}
-"""  # noqa: S608 - fixed column names
+   OR ({exact}) IS DISTINCT FROM ({exact_r})
+   OR NOT {total} OR NOT {qty_total}
+"""
+# Per table: its key and the columns compared exactly.
+_TABLES = {
+    "metric_rollups": (
+        "user_id, metric_id, day, source_id",
+        ("first_at", "first_off", "n", "n_low", "low", "n_high", "high"),
+    ),
+    "metric_hourly_rollups": (
+        "user_id, metric_id, hour, source_id",
+        ("n", "n_low", "low", "n_high", "high"),
+    ),
+}
+
+
+def _differing_sql(table: str) -> str:
+    key, exact = _TABLES[table]
+    return _DIFFERING.format(
+        table=table,
+        key=key,
+        exact=", ".join(f"e.{c}" for c in exact),
+        exact_r=", ".join(f"r.{c}" for c in exact),
+        total=_FLOAT_EQUAL.format(c="total"),
+        qty_total=_FLOAT_EQUAL.format(c="qty_total"),
+    )
 
 
 async def user_ids(engine: AsyncEngine, name: str | None) -> list[tuple[int, str]]:
@@ -75,20 +101,32 @@ async def rebuild_user(engine: AsyncEngine, user_id: int, name: str) -> Rebuilt:
         await apg.execute("SET LOCAL work_mem = '256MB'")
         spans = await _spans(apg, user_id)
         per_period = await metrics_kept_per_period(apg, user_id, [s.metric_id for s in spans])
-        await apg.execute(
-            "CREATE TEMP TABLE rebuilt_rollups ON COMMIT DROP AS "  # noqa: S608 - fixed SQL
-            f"SELECT * FROM ({SUMMARY_SQL}) summary",
-            user_id,
-            *span_arrays(spans),
-            sorted(per_period),
-        )
-        differing = int(await apg.fetchval(_DIFFERING, user_id))
-        await apg.execute("DELETE FROM metric_rollups WHERE user_id = $1", user_id)
-        status: str = await apg.execute(
-            f"INSERT INTO metric_rollups ({ROLLUP_COLUMNS}) "  # noqa: S608 - fixed SQL
-            f"SELECT {ROLLUP_COLUMNS} FROM rebuilt_rollups"
-        )
-    return Rebuilt(name, int(status.rsplit(" ", 1)[1]), differing)
+        arguments = (user_id, *span_arrays(spans), sorted(per_period))
+        differing, written = 0, {}
+        for table, sql, columns in (
+            ("metric_rollups", DAILY_SQL, ROLLUP_COLUMNS),
+            ("metric_hourly_rollups", HOURLY_SQL, HOURLY_COLUMNS),
+        ):
+            written[table], found = await _rebuild_table(apg, table, sql, columns, arguments)
+            differing += found
+    return Rebuilt(name, written["metric_rollups"], differing, written["metric_hourly_rollups"])
+
+
+async def _rebuild_table(
+    apg: Any, table: str, sql: str, columns: str, arguments: tuple[Any, ...]
+) -> tuple[int, int]:
+    """Replace one rollup table's rows of the user; (rows written, keys that differed)."""
+    user_id = arguments[0]
+    await apg.execute(
+        f"CREATE TEMP TABLE rebuilt_{table} ON COMMIT DROP AS SELECT * FROM ({sql}) summary",  # noqa: S608
+        *arguments,
+    )
+    differing = int(await apg.fetchval(_differing_sql(table), user_id))
+    await apg.execute(f"DELETE FROM {table} WHERE user_id = $1", user_id)  # noqa: S608
+    status: str = await apg.execute(
+        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM rebuilt_{table}"  # noqa: S608
+    )
+    return int(status.rsplit(" ", 1)[1]), differing
 
 
 async def _spans(apg: Any, user_id: int) -> list[DaySpan]:

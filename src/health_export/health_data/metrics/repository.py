@@ -206,10 +206,11 @@ def _value_rows(value: str, where: str, is_period_deduplicated: bool) -> str:
 @dataclass(frozen=True, slots=True)
 class Edges:
     """The rows a rollup-backed answer still reads: local days outside [first, end)
-    (whose rollups cover them), within the start_at ``windows`` that can hold them."""
+    (whose rollups cover them), within the start_at ``windows`` that can hold them.
+    Without days (hourly rollups), every row of the windows."""
 
-    first: date
-    end: date
+    first: date | None
+    end: date | None
     windows: tuple[tuple[datetime, datetime], ...]
 
 
@@ -223,7 +224,7 @@ def _edge_where(binds: Binds, edges: Edges | None) -> str:
 
 
 def _outside_days(local: str, binds: Binds, edges: Edges | None) -> str:
-    if edges is None:
+    if edges is None or edges.first is None or edges.end is None:
         return ""
     first, end = binds(_naive_midnight(edges.first)), binds(_naive_midnight(edges.end))
     return f" AND NOT ({local} >= {first}::timestamp AND {local} < {end}::timestamp)"
@@ -253,17 +254,25 @@ def per_offset_sql(query: SeriesQuery, binds: Binds, edges: Edges | None = None)
     FROM ({rows}) s {in_days} GROUP BY 2, 1"""  # noqa: S608 - fixed fragments, bound values
 
 
-def merged_sql(per_offset: str, *, daily: bool) -> str:
+def merged_sql(per_offset: str, *, daily: bool, names_by_offset: bool = True) -> str:
     """Per bucket (days+) or per (bucket, offset): the parts of ``per_offset`` added up.
 
-    A bucket is named at the offset of its earliest row (the larger offset on a tie).
+    A bucket is named at the offset of its earliest row (the larger offset on a tie):
+    the smallest [instant, -offset] pair, an aggregate without a sort per bucket (the
+    ``array_agg(off ORDER BY ...)`` it replaced cost 5 µs a bucket, 6 of 9 ms for 1,103
+    daily buckets, measured). ``names_by_offset`` False: buckets named by a zone, no
+    offset picked.
     """
     merge_key = "bucket" if daily else "bucket, off"
+    off = "NULL::int" if not names_by_offset else "off"
+    if daily and names_by_offset:
+        off = "(-(min(ARRAY[extract(epoch FROM first_at), -off]))[2])::int"
+    order = "bucket" if daily else "bucket, min(first_at)"
     return f"""
 WITH per_offset AS ({per_offset})
-SELECT bucket, (array_agg(off ORDER BY first_at, off DESC))[1] AS off, sum(n)::bigint AS n,
+SELECT bucket, {off} AS off, sum(n)::bigint AS n,
        sum(total) AS total, min(low) AS low, max(high) AS high
-FROM per_offset GROUP BY {merge_key} ORDER BY bucket, min(first_at)
+FROM per_offset GROUP BY {merge_key} ORDER BY {order}
 """  # noqa: S608 - assembled from fixed fragments; values are bind parameters
 
 

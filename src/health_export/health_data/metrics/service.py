@@ -26,6 +26,7 @@ from health_export.health_data.params import (
 )
 from health_export.health_data.params import cursor_instant as instant_of
 from health_export.rollups import reads as rollup_reads
+from health_export.rollups import zone_reads
 
 SLEEP_METRIC = "sleep_analysis"  # stored in sleep_sessions/sleep_stages, read at /sleep
 DAILY_BUCKETS = frozenset({"day", "week", "month"})
@@ -224,8 +225,8 @@ async def series(
 ) -> dict[str, Any]:
     """Time-bucketed aggregates of one metric in local time (stored offsets or ``tz``).
 
-    ``rollups``: day and coarser buckets read the daily rollups (the same numbers; off
-    reads every row, as ``ROLLUPS_READ=off`` does).
+    ``rollups``: day and coarser buckets read the daily rollups, or with ``tz=`` the
+    hourly ones (the same numbers; off reads every row, as ``ROLLUPS_READ=off`` does).
     """
     check_series_span(bucket, span)
     chosen: Agg = agg or default_agg(name)
@@ -255,7 +256,11 @@ async def series(
         source_id=await source_filter(session, source),
         agg=chosen,
     )
-    rows = await rollup_reads.series(session, query) if rollups else None
+    rows = None
+    if rollups and zone is not None:
+        rows = await zone_reads.series(session, query, zone) if query.daily else None
+    elif rollups:
+        rows = await rollup_reads.series(session, query)
     if rows is None:
         rows = await repository.series(session, query)
     # Sub-day buckets keep their own offset (a repeated fall-back hour stays two buckets).

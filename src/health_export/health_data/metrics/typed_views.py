@@ -15,6 +15,7 @@ from health_export.health_data.metrics import repository
 from health_export.health_data.metrics.service import metric_id_of, raw_rows
 from health_export.health_data.params import TimeRange
 from health_export.rollups import reads as rollup_reads
+from health_export.rollups import zone_reads
 
 # Daily activity: answer field -> stored metric (all cumulative, canonical units).
 ACTIVITY_METRICS: dict[str, str] = {
@@ -91,14 +92,18 @@ async def activity_daily(
 
     Within one period (same metric, same start) sources are not added up: the largest
     value counts; different periods add up. ``rollups``: read the daily rollups where
-    they hold the answer (not with ``tz=``); off reads every row.
+    they hold the answer (with ``tz=``, the hourly ones); off reads every row.
     """
     ids = await repository.metric_ids(session, list(ACTIVITY_METRICS.values()))
     field_of = {ids[metric]: field for field, metric in ACTIVITY_METRICS.items() if metric in ids}
     zone_name = zone.key if zone is not None else None
     bounds, midnights = instant_bounds(span), local_midnights(span)
     rows = None
-    if rollups and zone is None:
+    if rollups and zone is not None:
+        rows = await zone_reads.daily_totals(
+            session, user_id, list(field_of), bounds, midnights, zone
+        )
+    elif rollups:
         rows = await rollup_reads.daily_totals(session, user_id, list(field_of), bounds, midnights)
     if rows is None:
         rows = await repository.daily_totals(

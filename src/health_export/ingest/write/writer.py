@@ -199,7 +199,8 @@ class PayloadWriter:
         self._batch_tables: set[str] = set()
         self._written_tables: set[str] = set()
         self.twins = WorkoutTwins()
-        # The days whose rollups this write changes, recomputed once at its end.
+        # The days whose rollups this write changes, recomputed while the next batch is
+        # staged and at its end.
         self.touched_days = TouchedDays()
 
     async def start(self) -> None:
@@ -244,6 +245,11 @@ class PayloadWriter:
                     raise item
                 self._batch_tables.add(item.table)
                 await self._take(item, claim)
+                if staged.empty() and self._user_id is not None:
+                    # PostgreSQL would wait for the next batch: summarise the days
+                    # written so far meanwhile (the rest, and days a later batch
+                    # changes again, at the end).
+                    await self.touched_days.refresh(self.apg, self._user_id)
         finally:
             if not producing.done():
                 producing.cancel()
