@@ -132,7 +132,7 @@ async def test_rebuild_repairs_an_hourly_rollup_that_tz_answers_read(
     await ingest(owner, rollup_corpus.history())
     paris = await _steps_of_the_day_in(rows_client, owner, "Europe/Paris")
     kolkata = await _steps_of_the_day_in(rows_client, owner, "Asia/Kolkata")
-    async with app.state.engine.begin() as conn:
+    async with state_of(app).engine.begin() as conn:
         await conn.execute(
             text(
                 "UPDATE metric_hourly_rollups SET total = total + 1000 WHERE user_id = :u "
