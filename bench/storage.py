@@ -25,6 +25,7 @@ from tests.fixtures import payloads  # noqa: E402
 from bench.harness import REDIS_URL, fresh_database, new_key  # noqa: E402
 from health_export.auth.principal import Scope  # noqa: E402
 from health_export.core.config import load_settings  # noqa: E402
+from health_export.core.state import state_of
 from health_export.main import create_app  # noqa: E402
 
 DATABASE = "health_export_bench_storage"
@@ -42,7 +43,7 @@ async def _ingest(url: str) -> None:
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        key = await new_key(app.state.engine, (Scope.INGEST,))
+        key = await new_key(state_of(app).engine, (Scope.INGEST,))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
             for body in range(BODIES):

@@ -10,11 +10,13 @@ from types import FrameType
 from typing import Annotated, Any
 
 import typer
+from starlette.types import ASGIApp
 
 from health_export.auth.commands import bootstrap, keys_app, users_app
 from health_export.cli_database import exit_on_database_failure
 from health_export.cli_settings import command_settings
 from health_export.core.config import Settings
+from health_export.core.state import state_of
 from health_export.imports.apple_health.command import import_app
 from health_export.rollups.commands import rollups_app
 from health_export.sync.commands import setup_app
@@ -68,7 +70,7 @@ def serve(
         return
     from health_export.asgi import app as asgi_app
 
-    server = DrainingServer(uvicorn.Config(asgi_app, **options), asgi_app.state, settings)
+    server = DrainingServer(uvicorn.Config(asgi_app, **options), asgi_app, settings)
     server.run()
     if not server.started:
         raise typer.Exit(3)
@@ -95,9 +97,9 @@ def _draining_server_class() -> type[Any]:
         it still accepts connections, then uvicorn's own graceful shutdown runs.
         """
 
-        def __init__(self, config: Any, app_state: Any, settings: Settings) -> None:
+        def __init__(self, config: Any, app: ASGIApp, settings: Settings) -> None:
             super().__init__(config)
-            self._app_state = app_state
+            self._app = app
             self._settings = settings
             self._exit_at: float | None = None
 
@@ -106,8 +108,9 @@ def _draining_server_class() -> type[Any]:
                 super().handle_exit(sig, frame)  # a second signal: stop draining now
                 return
             now = time.monotonic()
-            self._app_state.shutting_down = True
-            self._app_state.shutdown_deadline = now + self._settings.shutdown_grace_seconds
+            state = state_of(self._app)
+            state.shutting_down = True
+            state.shutdown_deadline = now + self._settings.shutdown_grace_seconds
             drain_s = min(SHUTDOWN_DRAIN_S, self._settings.shutdown_grace_seconds)
             self._exit_at = now + drain_s
             self._captured_signals.append(sig)
@@ -121,9 +124,9 @@ def _draining_server_class() -> type[Any]:
     return _DrainingServer
 
 
-def DrainingServer(config: Any, app_state: Any, settings: Settings) -> Any:  # noqa: N802
+def DrainingServer(config: Any, app: ASGIApp, settings: Settings) -> Any:  # noqa: N802
     """A uvicorn server that drains on SIGTERM (uvicorn is imported only to serve)."""
-    return _draining_server_class()(config, app_state, settings)
+    return _draining_server_class()(config, app, settings)
 
 
 @app.command()

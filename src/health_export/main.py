@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -29,6 +29,7 @@ from health_export.core.jsonresponse import ORJSONResponse
 from health_export.core.logging import configure_logging_for, get_logger
 from health_export.core.middleware import BodyPace, RequestContextMiddleware
 from health_export.core.redis import create_redis
+from health_export.core.state import CoreState, state_of
 from health_export.dashboard.router import install_dashboard
 from health_export.health_data.export.router import router as export_router
 from health_export.health_data.metrics.router import router as metrics_router
@@ -46,36 +47,34 @@ from health_export.sync.router import router as sync_router
 log = get_logger("health_export.app")
 
 
-def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
+def _lifespan(
+    settings: Settings, metrics: RequestMetrics
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings)
         redis = create_redis(settings.redis_url)
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
-        attach_read_engine(app.state, settings)
-        app.state.redis = redis
-        app.state.auth = build_auth_state(
-            settings, app.state.sessionmaker, redis, getattr(app.state, "metrics", None)
-        )
-        app.state.shutting_down = False
-        await start_ingest(app.state)
-        app.state.background = _embedded_worker(engine, settings)
+        core = CoreState(settings, engine, create_sessionmaker(engine), redis)
+        attach_read_engine(core)
+        app.state.core = core
+        auth = app.state.auth = build_auth_state(settings, core.sessionmaker, redis, metrics)
+        runtime = app.state.ingest_runtime = start_ingest(core)
+        background = _embedded_worker(engine, settings)
         await start_assistants(app)
         log.info("startup", version=__version__)
         try:
             yield
         finally:
-            app.state.shutting_down = True
+            core.shutting_down = True
             await stop_assistants(app)
-            if app.state.background is not None:
-                await app.state.background.stop(_grace_left_s(app, settings))
-            await stop_ingest(app.state, _grace_left_s(app, settings))
-            await app.state.auth.aclose()
+            if background is not None:
+                await background.stop(_grace_left_s(app, settings))
+            await stop_ingest(runtime, _grace_left_s(app, settings))
+            await auth.aclose()
             if redis is not None:
                 await redis.aclose()
-            if app.state.read_engine is not None:
-                await app.state.read_engine.dispose()
+            if core.read_engine is not None:
+                await core.read_engine.dispose()
             await engine.dispose()
             log.info("shutdown")
 
@@ -93,7 +92,7 @@ def _embedded_worker(engine: AsyncEngine, settings: Settings) -> BackgroundRunne
 
 def _grace_left_s(app: FastAPI, settings: Settings) -> float:
     """What is left of the grace period `serve` started at SIGTERM (all of it otherwise)."""
-    deadline: float | None = getattr(app.state, "shutdown_deadline", None)
+    deadline = state_of(app).shutdown_deadline
     if deadline is None:
         return settings.shutdown_grace_seconds
     return max(0.0, deadline - time.monotonic())
@@ -124,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Self-hosted home for Apple Health data from Health Auto Export.",
         default_response_class=ORJSONResponse,
-        lifespan=_lifespan(settings),
+        lifespan=_lifespan(settings, metrics),
         # A trailing slash is dropped before routing (core/middleware.py), never redirected.
         redirect_slashes=False,
         static_url=DOCS_ASSETS_URL,

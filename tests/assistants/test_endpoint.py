@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from health_export.auth.models import AuditEvent
 from health_export.auth.principal import Scope
+from health_export.core.state import state_of
 from tests.assistants.conftest import (
     ZONE,
     Dataset,
@@ -213,7 +214,7 @@ async def test_tool_calls_are_audited_and_logged_without_argument_values(
         failed = await client.call_tool("get_sleep", {"start": "2023-01-01", "end": "2024-01-01"})
     assert not ok.is_error
     assert failed.is_error
-    async with app.state.sessionmaker() as session:
+    async with state_of(app).sessionmaker() as session:
         rows = await session.scalars(
             select(AuditEvent)
             .where(AuditEvent.actor_key_id == key.key_id, AuditEvent.action == "mcp.tool_call")

@@ -10,6 +10,7 @@ import httpx
 from health_export.auth import service
 from health_export.auth.models import User
 from health_export.auth.principal import Scope
+from health_export.core.state import state_of
 from tests.auth.clients import PASSWORD
 from tests.fixtures.auth import TestKey, create_user_with_key
 
@@ -17,7 +18,7 @@ PROBE = "/api/v1/auth/rate-limit"
 
 
 async def _expiring_key(app: Any, owner: TestKey, days: int) -> TestKey:
-    async with app.state.sessionmaker() as session, session.begin():
+    async with state_of(app).sessionmaker() as session, session.begin():
         user = await session.get(User, owner.user_id)
         assert user is not None
         request = service.KeyRequest(

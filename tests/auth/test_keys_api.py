@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy import select
 
 from health_export.auth.models import ApiKey, AuditEvent
+from health_export.core.state import state_of
 from tests.fixtures.auth import TestKey, add_key, create_user_with_key
 
 KEYS_SCOPES = ("ingest", "read", "keys")
@@ -134,7 +135,7 @@ async def test_last_used_is_recorded_off_the_request_path(
     for _ in range(3):
         await auth_client.get("/api/v1/auth/keys", headers=keys_key.headers)
     await app.state.auth.usage.flush()
-    async with app.state.sessionmaker() as session:
+    async with state_of(app).sessionmaker() as session:
         row = (
             await session.execute(select(ApiKey).where(ApiKey.id == keys_key.key_id))
         ).scalar_one()
@@ -151,7 +152,7 @@ async def test_key_creation_and_revocation_are_audited(
     )
     key_id = created.json()["id"]
     await auth_client.delete(f"/api/v1/auth/keys/{key_id}", headers=keys_key.headers)
-    async with app.state.sessionmaker() as session:
+    async with state_of(app).sessionmaker() as session:
         events = (
             (
                 await session.execute(

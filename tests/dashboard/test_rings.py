@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from health_export.core.state import state_of
 from health_export.imports.apple_health.importer import import_apple_health
 from tests.dashboard.test_read_api import SHOWN, get, store
 from tests.fixtures import payloads
@@ -38,7 +39,7 @@ async def import_goals(app: FastAPI, key: TestKey, tmp_path: Path) -> None:
         appleStandHoursGoal="10",
     )
     archive = write_zip(tmp_path / "export.zip", export.xml())
-    await import_apple_health(app.state.engine, key.user_id, archive, ZoneInfo(ZONE))
+    await import_apple_health(state_of(app).engine, key.user_id, archive, ZoneInfo(ZONE))
 
 
 async def test_rings_take_the_archives_last_goals_and_the_feeds_values(

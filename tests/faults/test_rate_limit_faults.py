@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.auth.clients import PASSWORD
 from tests.auth.test_rate_limit import running
 from tests.faults import services
 from tests.fixtures.auth import create_user_with_key
@@ -58,3 +59,27 @@ async def test_limits_survive_redis_stopping_and_return_to_it(
         assert backend == "redis"
         assert "rate_limit_fallback_active 0.0" in (await http.get("/metrics")).text
     assert captured_logs.getvalue().count('"rate_limit_fallback"') == 1
+
+
+async def test_password_guesses_counted_before_redis_stopped_still_count_after(
+    app_factory: Any, redis_restored: None
+) -> None:
+    """Redis lost mid-burst: the in-process window starts from what it let through."""
+    app = app_factory(
+        login_limit_per_address_per_minute=5,
+        rate_limit_key_prefix=f"fault:{uuid.uuid4().hex}:",
+    )
+    async with running(app) as http:
+        user = await create_user_with_key(app, password=PASSWORD)
+
+        async def guess(n: int) -> int:
+            answer = await http.post(
+                "/api/v1/auth/login", json={"name": user.user_name, "password": f"wrong {n}"}
+            )
+            return answer.status_code
+
+        before = [await guess(n) for n in range(3)]  # counted in Redis
+        services.stop_redis()
+        after = [await guess(n) for n in range(3, 8)]
+    assert before == [401] * 3
+    assert after == [401, 401, 429, 429, 429]  # five checked in all, not three plus five

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
+from health_export.core.state import state_of
 from health_export.imports.apple_health.archive import ImportLimits
 from health_export.imports.apple_health.importer import ImportSummary, import_apple_health
 from tests.ingest.conftest import count_rows, fetch
@@ -24,5 +25,5 @@ async def run_import(
     limits: ImportLimits | None = None,
 ) -> ImportSummary:
     """Import ``path`` for ``user_id`` into the test database."""
-    engine: Any = app.state.engine
+    engine: Any = state_of(app).engine
     return await import_apple_health(engine, user_id, path, ZoneInfo(tz), limits=limits)

@@ -13,6 +13,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from health_export.core.state import state_of
 from health_export.imports.jobs import run_import_jobs_once
 from health_export.imports.repository import store_day_counts
 from tests.fixtures.apple_export import ExportBuilder, write_zip
@@ -46,7 +47,7 @@ async def test_upload_is_stored_then_imported_by_the_worker(
         app, "SELECT file_bytes FROM imports WHERE id = :id", id=uuid.UUID(body["id"])
     )
     assert stored[0]["file_bytes"] == archive.stat().st_size
-    await run_import_jobs_once(app.state.engine, app.state.settings)
+    await run_import_jobs_once(state_of(app).engine, state_of(app).settings)
     done = await wait_finished(client, user, body["status_url"])
     assert done["status"] == "done", done
     result = done["result"]
@@ -60,7 +61,7 @@ async def test_upload_is_stored_then_imported_by_the_worker(
     assert done["progress"]["records"] == result["records"]
     assert done["tz"] == "Europe/Paris"
     assert done["error"] is None
-    assert files_left(app.state.settings.import_dir, f"{body['id']}*") == []  # done with
+    assert files_left(state_of(app).settings.import_dir, f"{body['id']}*") == []  # done with
 
 
 async def test_imports_are_listed_for_their_owner_only(
@@ -112,7 +113,7 @@ async def test_refusals_are_problems_and_store_nothing(
     _problem(no_scope, 403)
     _problem(anonymous, 401)
     assert await count_rows(app, "imports", user.user_id) == 0
-    assert files_left(app.state.settings.import_dir, "*.part") == []
+    assert files_left(state_of(app).settings.import_dir, "*.part") == []
 
 
 async def test_archives_past_the_cap_are_refused_with_413(app_factory: Any, tmp_path: Path) -> None:
@@ -162,7 +163,7 @@ async def test_a_dead_workers_import_is_run_again(
     accepted = (await upload(client, user, write_zip(tmp_path / "e.zip", export.xml()))).json()
     import_id = uuid.UUID(accepted["id"])
     # As a worker killed mid-import leaves it: running, its heartbeat stopped long ago.
-    async with app.state.engine.begin() as conn:
+    async with state_of(app).engine.begin() as conn:
         await conn.execute(
             text(
                 "UPDATE imports SET status = 'running', attempts = 1, "
@@ -171,7 +172,7 @@ async def test_a_dead_workers_import_is_run_again(
             {"id": import_id},
         )
 
-    await run_import_jobs_once(app.state.engine, app.state.settings)
+    await run_import_jobs_once(state_of(app).engine, state_of(app).settings)
     done = await wait_finished(client, user, accepted["status_url"])
 
     assert done["status"] == "done"
@@ -193,7 +194,7 @@ async def test_a_run_given_up_for_dead_and_its_rerun_may_finish_together(
     )
 
     async def finish_once() -> None:
-        async with app.state.engine.begin() as conn:
+        async with state_of(app).engine.begin() as conn:
             await store_day_counts(conn, import_id, counts)
             await asyncio.sleep(0.05)  # both transactions are open at once
 

@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from health_export.core.state import state_of
 from tests.fixtures.auth import TestKey, create_user_with_key
 
 # A user's configured app: its user id and the headers it sends.
@@ -48,7 +49,7 @@ def post(client: httpx.AsyncClient) -> Callable[..., Awaitable[httpx.Response]]:
 
 async def fetch(app: FastAPI, sql: str, **params: Any) -> list[dict[str, Any]]:
     """Rows of an SQL query against the test database."""
-    async with app.state.engine.connect() as conn:
+    async with state_of(app).engine.connect() as conn:
         result = await conn.execute(text(sql), params)
         return [dict(row) for row in result.mappings()]
 

@@ -12,6 +12,7 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
+from health_export.core.state import state_of
 from tests.fixtures import payloads
 from tests.ingest.conftest import Phone, count_rows, fetch, make_phone
 
@@ -335,7 +336,7 @@ async def test_automation_headers_are_recorded(app: FastAPI, phone: Phone, post:
 async def test_a_new_month_is_not_blocked_by_a_long_open_read(
     app: FastAPI, phone: Phone, post: Post
 ) -> None:
-    engine = app.state.engine
+    engine = state_of(app).engine
     async with engine.connect() as reader, reader.begin():
         # An export or a slow query holds its lock on the table until it ends.
         await reader.exec_driver_sql("SELECT count(*) FROM metric_samples")

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from health_export.auth.principal import Principal, Scope
+from health_export.core.state import state_of
 from health_export.ingest.body import ReceivedBody
 from health_export.ingest.raw_store import store_raw
 from health_export.ingest.replay import replay
@@ -38,7 +39,9 @@ async def _store_without_processing(app: FastAPI, phone: Phone, doc: object) -> 
     data = orjson.dumps(doc)
     received = ReceivedBody(data, len(data), None)
     digest = hashlib.sha256(data).digest()
-    return await store_raw(app.state.engine, _principal(phone), received, {}, digest, uuid.uuid4())
+    return await store_raw(
+        state_of(app).engine, _principal(phone), received, {}, digest, uuid.uuid4()
+    )
 
 
 async def test_worker_finishes_an_ingestion_left_by_a_crash(app: FastAPI, phone: Phone) -> None:
@@ -47,7 +50,7 @@ async def test_worker_finishes_an_ingestion_left_by_a_crash(app: FastAPI, phone:
     )
     assert await count_rows(app, "metric_samples", phone.user_id) == 0
     for _ in range(20):
-        if not await process_next_pending(app.state.engine, stale_after_s=0):
+        if not await process_next_pending(state_of(app).engine, stale_after_s=0):
             break
     assert await count_rows(app, "metric_samples", phone.user_id) == 7
     rows = await fetch(
@@ -66,13 +69,13 @@ async def test_bodies_are_stored_zstd_and_older_gzip_bodies_still_process(
     assert rows[0]["body"][:4] == ZSTD_MAGIC
     assert decompress_body(rows[0]["body"]) == orjson.dumps(doc)
     # A body stored gzip, as releases before zstd stored them.
-    async with app.state.engine.begin() as conn:
+    async with state_of(app).engine.begin() as conn:
         await conn.execute(
             text("UPDATE raw_ingestions SET body = :b WHERE id = :i"),
             {"b": gzip.compress(orjson.dumps(doc)), "i": ingestion_id},
         )
     for _ in range(20):
-        if not await process_next_pending(app.state.engine, stale_after_s=0):
+        if not await process_next_pending(state_of(app).engine, stale_after_s=0):
             break
     assert await count_rows(app, "metric_samples", phone.user_id) == 5
 
@@ -81,7 +84,7 @@ async def test_worker_marks_an_unusable_stored_body_rejected(app: FastAPI, phone
     ingestion_id = await _store_without_processing(app, phone, ["not", "an", "envelope"])
     # Other tests' leftovers may be pending too; the worker takes the oldest first.
     for _ in range(20):
-        if not await process_next_pending(app.state.engine, stale_after_s=0):
+        if not await process_next_pending(state_of(app).engine, stale_after_s=0):
             break
     rows = await fetch(
         app, "SELECT status, error FROM raw_ingestions WHERE id = :i", i=ingestion_id
@@ -137,7 +140,7 @@ async def test_replay_is_idempotent(app: FastAPI, phone: Phone, post: Post) -> N
     body = (await post(phone, payloads.hae_metrics(["step_count"], count=4))).json()
     reports: list[str] = []
     processed, rejected = await replay(
-        app.state.engine, ingestion_id=uuid.UUID(body["ingestion_id"]), report=reports.append
+        state_of(app).engine, ingestion_id=uuid.UUID(body["ingestion_id"]), report=reports.append
     )
     assert (processed, rejected) == (1, 0)
     assert "inserted 0, updated 0, unchanged 4" in reports[0]

@@ -19,6 +19,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from health_export.core.state import state_of
 from health_export.ingest import service
 from tests.fixtures import payloads
 from tests.fixtures.captures import capture_bytes
@@ -194,7 +195,7 @@ async def test_twins_stored_before_this_release_are_merged_by_the_next_workouts_
     await _answer(post, phone, v1)
     # A v2 copy of the same run, stored the way earlier releases stored it: beside it.
     twin_id = "0b9e4f7e-4a8e-4f57-9a0e-6f3f1c2d8a11"
-    async with app.state.engine.begin() as conn:
+    async with state_of(app).engine.begin() as conn:
         await conn.execute(
             text(
                 "INSERT INTO workouts (user_id, workout_id, app_id, name, start_at, end_at, "

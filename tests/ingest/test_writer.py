@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from health_export.core.state import state_of
 from health_export.ingest.records import NormalisedPayload
 from health_export.ingest.write import writer
 from health_export.ingest.write.batches import (
@@ -57,7 +58,7 @@ async def _write(
     """Write ``payload`` in one transaction, the way the ingest does (staging while
     ``parsing`` runs, when given); ``fail_after_staging`` makes the transaction fail
     once the parse's batches are written."""
-    engine = app.state.engine
+    engine = state_of(app).engine
     committed = False
     try:
         async with engine.connect() as conn:
@@ -190,7 +191,7 @@ async def test_a_refused_claim_writes_nothing_and_leaves_no_table(
     async def refused() -> None:
         return None  # another attempt finished this ingestion meanwhile
 
-    engine = app.state.engine
+    engine = state_of(app).engine
     batches = writer.feed_from_thread(engine, slow_parse.payload, slow_parse.parsing)
     async with engine.connect() as conn:
         async with conn.begin():
@@ -232,7 +233,7 @@ async def _batch_tables(app: FastAPI) -> list[str]:
 
 
 async def test_abandoned_batch_tables_are_swept_and_fresh_ones_kept(app: FastAPI) -> None:
-    engine = app.state.engine
+    engine = state_of(app).engine
     old = f"{BATCH_TABLE_PREFIX}{int(time.time()) - 7200}_0123456789ab"
     fresh = batch_table_name()
     async with engine.begin() as conn:

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner, Result
 
 from health_export.cli import app as cli
+from health_export.core.state import state_of
 from tests.fixtures import rollup_corpus
 from tests.fixtures.auth import TestKey
 from tests.health_data.conftest import Ingest
@@ -44,7 +45,7 @@ async def _steps_of_the_day(client: httpx.AsyncClient, key: TestKey) -> float:
 
 async def _tamper(app: FastAPI, key: TestKey) -> None:
     """Corrupt one stored rollup, as a bug or a hand-edited row would."""
-    async with app.state.engine.begin() as conn:
+    async with state_of(app).engine.begin() as conn:
         await conn.execute(
             text(
                 "UPDATE metric_rollups SET total = total + 1000 WHERE user_id = :u "

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from health_export.auth.models import AuditEvent
 from health_export.auth.principal import Scope
+from health_export.core.state import state_of
 from tests.fixtures.auth import create_user_with_key, unique_name
 from tests.fixtures.live_server import ServerFactory
 from tests.reliability.server import ServerProcess, raw_connection, read_response, request_head
@@ -28,7 +29,7 @@ def server(live_server: ServerFactory) -> ServerProcess:
 
 
 async def _audit_rows(app: Any, user_agent: str) -> list[AuditEvent]:
-    async with app.state.sessionmaker() as session:
+    async with state_of(app).sessionmaker() as session:
         found = await session.execute(select(AuditEvent).where(AuditEvent.user_agent == user_agent))
         return list(found.scalars())
 

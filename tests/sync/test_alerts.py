@@ -11,6 +11,7 @@ import httpx
 import orjson
 from sqlalchemy import text
 
+from health_export.core.state import state_of
 from tests.fixtures.auth import create_user_with_key
 from tests.fixtures.receiver import Receiver
 from tests.fixtures.sync import (
@@ -43,7 +44,7 @@ def _events(received: list[Any]) -> list[tuple[str, str]]:
 
 
 async def _deliveries(app: Any, user_id: int) -> list[dict[str, Any]]:
-    async with app.state.engine.connect() as conn:
+    async with state_of(app).engine.connect() as conn:
         result = await conn.execute(
             text(
                 "SELECT d.event, d.channel, d.status, d.attempts, d.last_status, d.created_at, "

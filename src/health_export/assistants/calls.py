@@ -25,6 +25,7 @@ from health_export.auth.principal import Principal
 from health_export.core.db import is_database_unavailable
 from health_export.core.errors import AppError, request_id_of
 from health_export.core.logging import get_logger
+from health_export.core.state import core_state
 
 access_log = get_logger("health_export.access")
 error_log = get_logger("health_export.errors")
@@ -52,7 +53,7 @@ def _request_of(ctx: Context) -> Request:
 
 def reads_rollups(ctx: Context) -> bool:
     """Whether day-or-coarser answers read the rollups (``ROLLUPS_READ``), as the REST routes."""
-    reads: bool = _request_of(ctx).app.state.settings.rollups_read
+    reads: bool = core_state(_request_of(ctx)).settings.rollups_read
     return reads
 
 
@@ -62,7 +63,7 @@ async def run_tool(
     """Run ``work`` for the caller in one transaction with its audit event; a CallToolResult."""
     request = _request_of(ctx)
     principal = principal_of(request)
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    sessionmaker: async_sessionmaker[AsyncSession] = core_state(request).sessionmaker
     names = sorted(name for name, value in arguments.items() if value is not None)
     started = time.perf_counter()
     outcome = "error"

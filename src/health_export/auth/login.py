@@ -25,6 +25,7 @@ from health_export.auth.origin import check_same_origin
 from health_export.auth.principal import Principal
 from health_export.auth.state import AuthState, auth_state
 from health_export.core.errors import Forbidden
+from health_export.core.state import core_state
 
 
 async def _checked_credentials(
@@ -53,7 +54,7 @@ async def password_login(request: Request, name: str, password: str) -> service.
     credentials = await _checked_credentials(state, origin, name, password)
     if credentials is None:
         await refuse(state, "bad_password", origin)
-    ttl = timedelta(seconds=request.app.state.settings.session_ttl_seconds)
+    ttl = timedelta(seconds=core_state(request).settings.session_ttl_seconds)
     async with state.sessionmaker() as session, session.begin():
         return await service.start_session(session, credentials, ttl, origin)
 
@@ -68,7 +69,7 @@ async def confirm_password(request: Request, principal: Principal, password: str
 
 def uses_secure_cookie(request: Request) -> bool:
     """`__Host-` + Secure over https (or when SESSION_COOKIE_SECURE says the proxy is TLS)."""
-    forced: bool = request.app.state.settings.session_cookie_secure
+    forced: bool = core_state(request).settings.session_cookie_secure
     return forced or request.url.scheme == "https"
 
 
@@ -78,7 +79,7 @@ def set_session_cookie(request: Request, response: Response, value: str) -> None
     response.set_cookie(
         SECURE_SESSION_COOKIE if secure else SESSION_COOKIE,
         value,
-        max_age=request.app.state.settings.session_ttl_seconds,
+        max_age=core_state(request).settings.session_ttl_seconds,
         httponly=True,
         samesite="strict",
         secure=secure,

@@ -147,8 +147,8 @@ class RateLimiter:
         slip past the limit while earlier ones are still being verified.
         """
         limits = self.login_limits
-        by_address = await self._hit(f"login:ip:{ip}", FAILURE_WINDOW_S * 1000)
-        by_account = await self._hit(f"login:user:{account}", limits.account_window_s * 1000)
+        by_address = await self._hit_login(f"login:ip:{ip}", FAILURE_WINDOW_S * 1000)
+        by_account = await self._hit_login(f"login:user:{account}", limits.account_window_s * 1000)
         address = Decision(
             "login-address",
             limits.per_address,
@@ -180,6 +180,26 @@ class RateLimiter:
         elif self._in_fallback:
             self._maybe_probe()
         return self._memory.hit(name, window_ms)
+
+    async def _hit_login(self, name: str, window_ms: int) -> tuple[int, int]:
+        """A password attempt, counted in this process too, whatever the backend.
+
+        Under load a Redis call can time out mid-burst, and the limiter then counts in
+        this process. Had only Redis counted the burst so far, the in-process window
+        would start from zero and let a whole second limit of guesses be checked; with
+        every attempt also counted here, it starts from what this process has already
+        let through. With Redis up the higher of both counts decides.
+        """
+        local = self._memory.hit(name, window_ms)
+        if self._script is not None and not self._in_fallback:
+            try:
+                count, ttl_ms = await self._script(keys=[self._prefix + name], args=[window_ms])
+                return max(int(count), local[0]), int(ttl_ms)
+            except (TimeoutError, RedisError, OSError) as exc:
+                self._enter_fallback(exc)
+        elif self._in_fallback:
+            self._maybe_probe()
+        return local
 
     def probe_soon(self) -> None:
         """While in fallback, check in the background whether Redis is back."""

@@ -66,5 +66,7 @@ def build_auth_state(
 
 def auth_state(request: Request) -> AuthState:
     """The running app's authentication machinery."""
-    state: AuthState = request.app.state.auth
+    state = getattr(request.app.state, "auth", None)
+    if not isinstance(state, AuthState):
+        raise RuntimeError("the app has not started: its lifespan did not run")
     return state

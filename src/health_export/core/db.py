@@ -27,6 +27,7 @@ from starlette.responses import Response
 from health_export.core.config import Settings
 from health_export.core.errors import AppError, ServiceUnavailable, Unprocessable, problem_response
 from health_export.core.logging import get_logger
+from health_export.core.state import core_state
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -106,7 +107,7 @@ def _jsonb_decode(data: bytes) -> Any:
     return orjson.loads(data[1:])
 
 
-async def driver_connection(conn: AsyncConnection | AsyncSession) -> Any:
+async def driver_connection(conn: AsyncConnection | AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under ``conn`` (a session's: inside its transaction), the one
     way to the driver: its jsonb codec takes Python objects or serialised text and gives
     objects back, on every connection alike.
@@ -229,7 +230,7 @@ def install_database_error_handlers(app: FastAPI) -> None:
 
 
 def _sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
-    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    maker = core_state(request).sessionmaker
     return maker
 
 

@@ -14,6 +14,7 @@ from health_export.auth.models import User
 from health_export.auth.principal import Principal, Scope
 from health_export.core.db import SessionDep
 from health_export.core.errors import Forbidden, NotFound
+from health_export.core.state import core_state
 from health_export.replica.routing import read_session
 
 _USER_ID_DOC = "Admin keys only: act on this user's data instead of your own (audited)."
@@ -58,7 +59,7 @@ TargetUser = Annotated[int, Depends(read_target)]
 async def get_read_session(request: Request, user_id: TargetUser) -> AsyncIterator[AsyncSession]:
     """A read route's session: the replica's once it holds the user's last write, else
     the primary's (replica/routing.py). Nothing is written through it or committed."""
-    async with read_session(request.app.state, user_id) as session:
+    async with read_session(core_state(request), user_id) as session:
         yield session
 
 

@@ -16,6 +16,7 @@ from health_export.auth.dependencies import (
 )
 from health_export.core.errors import Conflict, NotFound, ServiceUnavailable
 from health_export.core.jsonresponse import ORJSONResponse
+from health_export.core.state import core_state
 from health_export.health_data.params import EndQuery, StartQuery, bad_parameter, parse_range
 from health_export.health_data.responses import READ_ERRORS, json_response
 from health_export.health_data.rings.repository import day_bounds
@@ -84,7 +85,7 @@ async def upload_apple_health(
     request: Request, principal: IngestPrincipal, tz: TzParameter = None
 ) -> Response:
     """Store the archive on disk and queue it: 202 with the status URL, before any parse."""
-    state = request.app.state
+    state = core_state(request)
     if state.shutting_down:
         raise ServiceUnavailable("the server is shutting down; retry shortly", retry_after_s=2)
     settings = state.settings
@@ -115,14 +116,14 @@ async def upload_apple_health(
 @router.get("/imports", response_model=ImportList, summary="Your imports, newest first")
 async def list_imports(request: Request, principal: AnyPrincipal) -> dict[str, Any]:
     """The caller's last imports (at most 100)."""
-    async with request.app.state.engine.connect() as conn:
+    async with core_state(request).engine.connect() as conn:
         rows = await repository.fetch_of_user(conn, principal.user_id, LIST_LIMIT)
     return {"imports": [status_document(row) for row in rows]}
 
 
 async def owned_import(request: Request, import_id: uuid.UUID, user_id: int) -> dict[str, Any]:
     """The caller's import ``import_id``; another user's is a 404 like a missing one."""
-    async with request.app.state.engine.connect() as conn:
+    async with core_state(request).engine.connect() as conn:
         row = await repository.fetch_one(conn, import_id)
     if row is None or row["user_id"] != user_id:
         raise NotFound(_NOT_FOUND)
@@ -165,7 +166,7 @@ async def import_coverage(
     if row["status"] != "done":
         raise Conflict(f"the import is {row['status']}; its coverage is there once it is done")
     first, after = day_bounds(parse_range(start, end))
-    async with request.app.state.engine.connect() as conn:
+    async with core_state(request).engine.connect() as conn:
         answer = await coverage(
             conn, import_id, principal.user_id, metric=metric, first=first, after=after
         )

@@ -7,35 +7,43 @@ The background work (pending ingestions, housekeeping) is a set of jobs
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
+from fastapi import Request
+
+from health_export.core.state import CoreState
 from health_export.ingest.parser_process import ParserProcess
 from health_export.ingest.service import IngestRuntime
 
 
-async def start_ingest(state: Any) -> None:
-    """Attach the runtime (and start the parser process when configured)."""
+def start_ingest(core: CoreState) -> IngestRuntime:
+    """The ingest runtime (with its parser process started when configured)."""
     parser = None
-    if state.settings.ingest_parser_process:
-        parser = ParserProcess(state.settings)
+    if core.settings.ingest_parser_process:
+        parser = ParserProcess(core.settings)
         parser.start()
-    state.ingest_runtime = IngestRuntime(
-        engine=state.engine,
-        sync_budget_s=state.settings.ingest_sync_budget_seconds,
-        parser=parser,
+    return IngestRuntime(
+        engine=core.engine, sync_budget_s=core.settings.ingest_sync_budget_seconds, parser=parser
     )
 
 
-async def stop_ingest(state: Any, grace_s: float) -> None:
+def ingest_runtime(request: Request) -> IngestRuntime:
+    """The ingest runtime of the app serving ``request``."""
+    runtime = getattr(request.app.state, "ingest_runtime", None)
+    if not isinstance(runtime, IngestRuntime):
+        raise RuntimeError("the app has not started: its lifespan did not run")
+    return runtime
+
+
+async def stop_ingest(runtime: IngestRuntime, grace_s: float) -> None:
     """Give background ingests the grace period to finish.
 
     Whatever is still running after that is cancelled: its raw body is stored and a
     worker (embedded in the next start, or `health-export worker`) finishes it.
     """
-    pending = set(state.ingest_runtime.background)
+    pending = set(runtime.background)
     if pending:
         _, unfinished = await asyncio.wait(pending, timeout=grace_s)
         for task in unfinished:
             task.cancel()
-    if state.ingest_runtime.parser is not None:
-        state.ingest_runtime.parser.stop()
+    if runtime.parser is not None:
+        runtime.parser.stop()

@@ -14,11 +14,14 @@ from health_export.auth.principal import Scope
 from health_export.core.db import SessionDep
 from health_export.core.errors import AppError, NotFound, ServiceUnavailable
 from health_export.core.jsonresponse import ORJSONResponse
+from health_export.core.state import core_state
 from health_export.ingest import service
 from health_export.ingest.body import check_content_type, read_body
+from health_export.ingest.lifecycle import ingest_runtime
 from health_export.ingest.openapi import REQUEST_BODY_SCHEMA
 from health_export.ingest.schemas import IngestAccepted, IngestionStatus, IngestResult
 from health_export.ingest.status import ingestion_status
+from health_export.ops.metrics import metrics_of
 from health_export.sync.recorder import Requester, record_refusal, record_request
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
@@ -93,7 +96,7 @@ _PAYLOAD_DOC: dict[str, Any] = {
 )
 async def ingest(request: Request, principal: IngestPrincipal) -> Response:
     """Store every valid point; invalid ones are listed in the answer (still 200)."""
-    state = request.app.state
+    state = core_state(request)
     if state.shutting_down:
         raise ServiceUnavailable("the server is shutting down; retry shortly", retry_after_s=2)
     automation = {
@@ -112,10 +115,10 @@ async def ingest(request: Request, principal: IngestPrincipal) -> Response:
         # The app's "Succeeded" hides these; the sync view shows them (and their fix).
         await record_refusal(state.engine, requester, refused)
         raise
-    outcome = await service.ingest(state.ingest_runtime, principal, received, automation)
+    outcome = await service.ingest(ingest_runtime(request), principal, received, automation)
     if outcome.body.get("duplicate_payload"):
         await record_request(state.engine, requester, outcome="duplicate", http_status=200)
-    state.metrics.count_ingest(outcome.body)
+    metrics_of(request).count_ingest(outcome.body)
     headers = rate_limit_headers_of(request)
     if outcome.status_code == 202:
         headers["Location"] = outcome.body["status_url"]
@@ -132,7 +135,7 @@ async def get_ingestion(
     ingestion_id: uuid.UUID, request: Request, principal: AnyPrincipal, session: SessionDep
 ) -> dict[str, Any]:
     """The owner's view of one ingestion (an admin key may look at anyone's, audited)."""
-    found = await ingestion_status(request.app.state.engine, ingestion_id)
+    found = await ingestion_status(core_state(request).engine, ingestion_id)
     if found is None:
         raise NotFound("no such ingestion")
     if found["user_id"] != principal.user_id:

@@ -12,6 +12,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client import multiprocess as prometheus_multiprocess
+from starlette.requests import Request
 
 from health_export.core.request_metrics import HttpRequestMetrics
 from health_export.sync.drift import DRIFT_REGISTRY
@@ -81,3 +82,11 @@ class RequestMetrics:
             prometheus_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return generate_latest(registry), CONTENT_TYPE_LATEST
         return generate_latest(self.registry) + generate_latest(DRIFT_REGISTRY), CONTENT_TYPE_LATEST
+
+
+def metrics_of(request: Request) -> RequestMetrics:
+    """The request metrics of the app serving ``request`` (made with the app)."""
+    metrics = getattr(request.app.state, "metrics", None)
+    if not isinstance(metrics, RequestMetrics):
+        raise RuntimeError("the app has no request metrics")
+    return metrics

@@ -8,9 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from health_export.auth.state import auth_state
 from health_export.core.errors import Unauthorized
 from health_export.core.jsonresponse import ORJSONResponse
+from health_export.core.state import core_state, is_started, settings_of
 from health_export.ops import service
+from health_export.ops.metrics import metrics_of
 from health_export.ops.schemas import HealthOut, ReadyOut
 
 router = APIRouter(tags=["operations"])
@@ -30,7 +33,7 @@ async def health() -> dict[str, Any]:
 )
 async def ready(request: Request) -> Response:
     """200 when requests can be served; 503 with a short reason otherwise."""
-    report = await service.readiness(request.app.state)
+    report = await service.readiness(core_state(request), auth_state(request).limiter)
     status = 200 if report["status"] != "unready" else 503
     return ORJSONResponse(report, status_code=status, headers={"Cache-Control": "no-store"})
 
@@ -38,15 +41,15 @@ async def ready(request: Request) -> Response:
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics(request: Request) -> Response:
     """Request counts and latencies by route and status, plus service gauges."""
-    token: str | None = request.app.state.settings.metrics_token
+    token = settings_of(request).metrics_token
     if token is not None:
         presented = request.headers.get("authorization", "").removeprefix("Bearer ")
         if not hmac.compare_digest(presented.encode(), token.encode()):
             raise Unauthorized(
                 "a metrics token is required", headers={"WWW-Authenticate": "Bearer"}
             )
-    engine = getattr(request.app.state, "engine", None)
-    if engine is not None:
-        request.app.state.metrics.observe_pool(engine.pool)
-    body, content_type = request.app.state.metrics.exposition()
+    recorder = metrics_of(request)
+    if is_started(request.app):
+        recorder.observe_pool(core_state(request).engine.pool)
+    body, content_type = recorder.exposition()
     return Response(body, media_type=content_type)

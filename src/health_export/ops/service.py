@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from health_export.auth.ratelimit import RateLimiter
 from health_export.core.redis import redis_is_up
+from health_export.core.state import CoreState
 from health_export.migrations_head import expected_head
 
 READY_DB_TIMEOUT_S = 2.0
@@ -31,17 +33,16 @@ async def database_state(engine: AsyncEngine) -> str:
     return "ok" if revision == expected_head() else "not_migrated"
 
 
-async def readiness(state: Any) -> dict[str, Any]:
+async def readiness(state: CoreState, limiter: RateLimiter) -> dict[str, Any]:
     """Whether this process should receive traffic, and why not."""
-    if getattr(state, "shutting_down", False):
+    if state.shutting_down:
         return {"status": "unready", "database": "ok", "redis": "ok", "reason": "shutting down"}
     database = await database_state(state.engine)
     if state.redis is None:
         redis = "not_configured"
     else:
         redis = "ok" if await redis_is_up(state.redis) else "unavailable"
-        limiter = getattr(getattr(state, "auth", None), "limiter", None)
-        if limiter is not None and limiter.is_degraded:  # until it is back on Redis
+        if limiter.is_degraded:  # until it is back on Redis
             # Without authenticated traffic nothing else would notice Redis is back.
             limiter.probe_soon()
             redis = "unavailable"

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from health_export.core.config import Settings
 from health_export.core.db import create_engine, create_sessionmaker
 from health_export.core.logging import get_logger
+from health_export.core.state import CoreState
 from health_export.replica.fences import fence_of
 
 # Told apart from the primary's connections in pg_stat_activity.
@@ -39,18 +39,18 @@ def create_read_engine(settings: Settings) -> AsyncEngine | None:
     return create_engine(replica)
 
 
-def attach_read_engine(state: Any, settings: Settings) -> None:
+def attach_read_engine(state: CoreState) -> None:
     """Put the replica's engine and sessions (or None) on the app's state."""
-    state.read_engine = create_read_engine(settings)
+    state.read_engine = create_read_engine(state.settings)
     state.read_sessionmaker = (
         None if state.read_engine is None else create_sessionmaker(state.read_engine)
     )
 
 
-async def read_engine_for(state: Any, user_id: int) -> AsyncEngine:
+async def read_engine_for(state: CoreState, user_id: int) -> AsyncEngine:
     """The engine a read of ``user_id``'s data uses (for streamed reads)."""
-    primary: AsyncEngine = state.engine
-    replica: AsyncEngine | None = state.read_engine
+    primary = state.engine
+    replica = state.read_engine
     if replica is None:
         return primary
     wanted = await _primary_fence(primary, user_id)
@@ -64,11 +64,11 @@ async def read_engine_for(state: Any, user_id: int) -> AsyncEngine:
 
 
 @asynccontextmanager
-async def read_session(state: Any, user_id: int) -> AsyncIterator[AsyncSession]:
+async def read_session(state: CoreState, user_id: int) -> AsyncIterator[AsyncSession]:
     """A session for reading ``user_id``'s data: the replica's when it is caught up."""
     if state.read_sessionmaker is not None:
         wanted = await _primary_fence(state.engine, user_id)
-        replica: AsyncSession = state.read_sessionmaker()
+        replica = state.read_sessionmaker()
         if await _holds_fence(replica, user_id, wanted):
             async with replica:
                 yield replica

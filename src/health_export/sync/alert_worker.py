@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from health_export.background.context import WorkerContext
 from health_export.core.logging import get_logger
 from health_export.sync.alerts import CheckMemory, check_once
 from health_export.sync.delivery import deliver_due
@@ -18,7 +19,7 @@ MIN_SLEEP_S = 0.05
 log = get_logger("health_export.sync.alerts")
 
 
-async def run_alerts(state: Any) -> None:
+async def run_alerts(state: WorkerContext) -> None:
     """Until shutdown: check for incidents, deliver their announcements."""
     settings = state.settings
     memory = CheckMemory()

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from health_export.core.db import SessionDep
+from health_export.core.state import core_state
 from health_export.health_data.access import TargetUser
 from health_export.sync.gaps import GAP_WINDOW_DAYS
 from health_export.sync.schemas import SyncOut
@@ -31,4 +32,4 @@ async def get_sync(
     """What each automation sent and how often, which metric stopped or has holes, and what
     to change in the app; see docs/sync.md."""
     conn = await session.connection()
-    return await sync_report(conn, user_id, request.app.state.settings, days)
+    return await sync_report(conn, user_id, core_state(request).settings, days)

@@ -14,6 +14,7 @@ from health_export.auth.principal import Scope
 from health_export.core.db import SessionDep
 from health_export.core.errors import Forbidden
 from health_export.core.jsonresponse import ORJSONResponse
+from health_export.core.state import core_state
 from health_export.health_data.access import (
     ErasePrincipal,
     TargetUser,
@@ -90,7 +91,7 @@ async def export(
     }
     if gzipped:
         headers["Content-Encoding"] = "gzip"
-    engine = await read_engine_for(request.app.state, user_id)
+    engine = await read_engine_for(core_state(request), user_id)
     chunks = export_chunks(engine, wanted, gzipped=gzipped)
     return StreamingResponse(chunks, media_type=MEDIA_TYPES[format], headers=headers)
 

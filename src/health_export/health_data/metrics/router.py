@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
+from health_export.core.state import core_state
 from health_export.health_data.access import ReadSessionDep, TargetUser
 from health_export.health_data.metrics import service, typed_views
 from health_export.health_data.metrics.schemas import (
@@ -100,7 +101,7 @@ async def metric_series(
         zone=zone,
         source=source,
         unit=unit,
-        rollups=request.app.state.settings.rollups_read,
+        rollups=core_state(request).settings.rollups_read,
     )
     return await json_response(request, answer)
 
@@ -155,6 +156,6 @@ async def activity_daily(
     """Per local day: steps, distance, energy, exercise, stand hours, flights (no double count)."""
     zone = parse_zone(tz)
     span = parse_range(start, end, zone)
-    rollups: bool = request.app.state.settings.rollups_read
+    rollups: bool = core_state(request).settings.rollups_read
     answer = await typed_views.activity_daily(session, user_id, span, zone, rollups=rollups)
     return await json_response(request, answer)
