@@ -23,7 +23,6 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -32,12 +31,10 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.fixtures import payloads  # noqa: E402
-from tests.fixtures.auth import create_user_with_key  # noqa: E402
 
-from bench.harness import Server, bench_engine, fresh_database  # noqa: E402
+from bench.harness import Server, bench_engine, fresh_database, new_key  # noqa: E402
 from bench.read_api import load_year  # noqa: E402
 from health_export.auth.principal import Scope  # noqa: E402
-from health_export.core.db import create_sessionmaker  # noqa: E402
 
 DATABASE = "health_export_bench_dashboard"
 PASSWORD = "a year of minutes, drawn"  # noqa: S105 - the benchmark user of its own database
@@ -90,10 +87,7 @@ async def _prepare() -> tuple[str, Any]:
     url = await fresh_database(DATABASE)
     engine = bench_engine(url)
     try:
-        holder = SimpleNamespace(state=SimpleNamespace(sessionmaker=create_sessionmaker(engine)))
-        key = await create_user_with_key(
-            holder, scopes=(Scope.INGEST, Scope.READ), password=PASSWORD
-        )
+        key = await new_key(engine, (Scope.INGEST, Scope.READ), password=PASSWORD)
         await load_year(url, engine, key.user_id)
     finally:
         await engine.dispose()

@@ -31,6 +31,7 @@ from tests.fixtures.databases import fresh_database as fresh_test_database  # no
 from health_export.auth.principal import Scope  # noqa: E402
 from health_export.core.config import load_settings  # noqa: E402
 from health_export.core.db import create_engine, create_sessionmaker  # noqa: E402
+from health_export.core.state import CoreState  # noqa: E402
 from health_export.migrations_head import alembic_config  # noqa: E402
 
 SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432")
@@ -75,10 +76,23 @@ def bench_engine(database_url: str) -> AsyncEngine:
     return create_engine(load_settings(database_url=database_url, redis_url=None))
 
 
-async def new_key(engine: AsyncEngine, scopes: tuple[Scope, ...] = (Scope.INGEST,)) -> Any:
-    """A new user and key (``.headers``, ``.user_id``)."""
-    holder = SimpleNamespace(state=SimpleNamespace(sessionmaker=create_sessionmaker(engine)))
-    return await create_user_with_key(holder, scopes=scopes)
+def app_like(engine: AsyncEngine) -> Any:
+    """What the test fixtures take for a started app: a state holding ``engine``."""
+    settings = load_settings(
+        database_url=engine.url.render_as_string(hide_password=False), redis_url=None
+    )
+    core = CoreState(
+        settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine), redis=None
+    )
+    return SimpleNamespace(state=SimpleNamespace(core=core, settings=settings))
+
+
+async def new_key(
+    engine: AsyncEngine, scopes: tuple[Scope, ...] = (Scope.INGEST,), password: str | None = None
+) -> Any:
+    """A new user and key (``.headers``, ``.user_id``, ``.user_name``); ``password``: the
+    user can also log in (the dashboard)."""
+    return await create_user_with_key(app_like(engine), scopes=scopes, password=password)
 
 
 def _free_port() -> int:

@@ -58,3 +58,28 @@ async def test_us_units_convert_every_page_and_stay_chosen(
     assert await rows_of(page, "table-weight") == {d["date"]: d["value"] for d in weight["days"]}
     await page.context.close()
     assert watch.errors == []
+
+
+async def test_us_units_on_a_workout_are_miles_and_feet(
+    browser: Browser, server: ServerProcess, person: Person, watch: PageWatch
+) -> None:
+    listed = (await api(server, person.key, "/api/v1/workouts", **API_RANGE))["workouts"]
+    workout = await api(server, person.key, f"/api/v1/workouts/{listed[0]['id']}")
+    route = await api(server, person.key, f"/api/v1/workouts/{workout['id']}/route")
+    page = await new_page(browser, watch)
+    await log_in(page, server, person, f"/workouts/{workout['id']}{RANGE}")
+    await page.select_option("[data-testid=units]", "us")
+    await page.wait_for_selector(READY, state="attached")
+
+    summary = await page.inner_text("[data-testid=workout-summary]")
+    assert f"{workout['distance_km'] * MILES_PER_KM:.2f} mi" in summary
+    feet = {
+        time: point[2] / 0.3048
+        for time, point in zip(
+            route["properties"]["times"], route["geometry"]["coordinates"], strict=True
+        )
+    }
+    assert await rows_of(page, "elevation-table") == pytest.approx(feet)
+    assert "Elevation (ft)" in await page.inner_text("[data-testid=elevation-table] thead")
+    await page.context.close()
+    assert watch.errors == []
