@@ -13,7 +13,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
@@ -24,14 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.fixtures.auth import create_user_with_key  # noqa: E402
+from tests.fixtures.auth import app_like, create_user_with_key  # noqa: E402
 from tests.fixtures.databases import drop_database as drop_test_database  # noqa: E402
 from tests.fixtures.databases import fresh_database as fresh_test_database  # noqa: E402
 
 from health_export.auth.principal import Scope  # noqa: E402
 from health_export.core.config import load_settings  # noqa: E402
-from health_export.core.db import create_engine, create_sessionmaker  # noqa: E402
-from health_export.core.state import CoreState  # noqa: E402
+from health_export.core.db import create_engine  # noqa: E402
 from health_export.migrations_head import alembic_config  # noqa: E402
 
 SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432")
@@ -74,17 +72,6 @@ async def settle() -> None:
 def bench_engine(database_url: str) -> AsyncEngine:
     """An engine on the benchmark database (for set-up and checks, not measured)."""
     return create_engine(load_settings(database_url=database_url, redis_url=None))
-
-
-def app_like(engine: AsyncEngine) -> Any:
-    """What the test fixtures take for a started app: a state holding ``engine``."""
-    settings = load_settings(
-        database_url=engine.url.render_as_string(hide_password=False), redis_url=None
-    )
-    core = CoreState(
-        settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine), redis=None
-    )
-    return SimpleNamespace(state=SimpleNamespace(core=core, settings=settings))
 
 
 async def new_key(

@@ -22,7 +22,6 @@ import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
@@ -33,7 +32,7 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.fixtures import payloads  # noqa: E402
-from tests.fixtures.auth import TestKey, add_key  # noqa: E402
+from tests.fixtures.auth import TestKey, add_key, app_like  # noqa: E402
 
 from bench.harness import (  # noqa: E402
     SERVER_URL,
@@ -45,7 +44,6 @@ from bench.harness import (  # noqa: E402
 )
 from bench.ingest import BULK_POINTS, post_until_stored  # noqa: E402
 from health_export.auth.principal import Scope  # noqa: E402
-from health_export.core.db import create_sessionmaker  # noqa: E402
 
 DATABASE = "health_export_bench_scale"
 PAYLOADS = 17
@@ -162,7 +160,7 @@ async def _reuse() -> tuple[str, dict[str, str]]:
     try:
         async with engine.connect() as conn:
             user_id, name = (await conn.execute(text("SELECT id, name FROM users"))).one()
-        holder = SimpleNamespace(state=SimpleNamespace(sessionmaker=create_sessionmaker(engine)))
+        holder = app_like(engine)
         key = await add_key(holder, TestKey(user_id, name, "", 0), (Scope.READ,))
     finally:
         await engine.dispose()

@@ -16,7 +16,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
@@ -26,9 +25,9 @@ from alembic import command
 
 from health_export.auth.principal import Scope
 from health_export.core.config import load_settings
-from health_export.core.db import create_engine, create_sessionmaker
+from health_export.core.db import create_engine
 from health_export.migrations_head import alembic_config
-from tests.fixtures.auth import TestKey, create_user_with_key
+from tests.fixtures.auth import TestKey, app_like, create_user_with_key
 from tests.fixtures.databases import fresh_database
 from tests.reliability import services
 from tests.reliability.server import ServerProcess, server_env
@@ -121,7 +120,7 @@ async def key_factory(
     """``await key_factory(scopes=...)``: a new user and key in the reliability database."""
     settings = load_settings(database_url=reliability_db, redis_url=None, _env_file=None)
     engine = create_engine(settings)
-    holder = SimpleNamespace(state=SimpleNamespace(sessionmaker=create_sessionmaker(engine)))
+    holder = app_like(engine)
 
     async def make(**kwargs: Any) -> TestKey:
         kwargs.setdefault("scopes", (Scope.INGEST, Scope.READ))

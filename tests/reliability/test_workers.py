@@ -24,11 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from health_export.background.jobs import JOBS, PeriodicJob
 from health_export.core.config import load_settings
-from health_export.core.db import create_engine, create_sessionmaker
+from health_export.core.db import create_engine
 from health_export.ingest.write.batches import BATCH_TABLE_PREFIX
 from health_export.migrations_head import alembic_config
 from tests.fixtures import payloads
-from tests.fixtures.auth import TestKey, create_user_with_key
+from tests.fixtures.auth import TestKey, app_like, create_user_with_key
 from tests.fixtures.databases import fresh_database
 from tests.fixtures.stored_ingestions import store_unprocessed
 from tests.reliability import services
@@ -144,7 +144,7 @@ async def test_two_workers_share_the_work_and_an_api_without_embedded_worker_doe
 
 
 async def _user(engine: AsyncEngine) -> TestKey:
-    holder = SimpleNamespace(state=SimpleNamespace(sessionmaker=create_sessionmaker(engine)))
+    holder = app_like(engine)
     return await create_user_with_key(holder)
 
 
