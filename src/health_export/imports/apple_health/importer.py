@@ -1,6 +1,7 @@
 """Import one export archive for one user, through the ingest writer.
 
-export.xml is parsed in a thread into a :class:`NormalisedPayload` while the writer's
+export.xml is parsed on the event loop, a chunk at a time, into a
+:class:`NormalisedPayload` while the writer's
 feeder COPYs each batch of parsed rows into staging and the import transaction upserts
 the batch before it (``ingest/writer.py``): parse and write overlap, memory holds a few
 batches, and the natural keys and "latest wins" rules are those of the HAE feed. The
@@ -14,7 +15,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,15 @@ from health_export.imports.apple_health.provenance import ArchivePayload
 from health_export.imports.apple_health.records import ImportCounts, RecordMapper, RecordRejected
 from health_export.imports.apple_health.rings import add_activity_summary
 from health_export.imports.apple_health.workouts import WorkoutMapper
-from health_export.imports.apple_health.xml_stream import Node, StreamStats, stream_elements
-from health_export.ingest.parse_stage import wait_for_room
+from health_export.imports.apple_health.xml_stream import Node, StreamStats, stream_in_steps
+from health_export.ingest.parse_stage import ParseAbandoned
 from health_export.ingest.records import NormalisedPayload
-from health_export.ingest.writer import PayloadWriter, WriteResult, feed_from_thread
+from health_export.ingest.writer import (
+    PENDING_ROWS_MAX,
+    PayloadWriter,
+    WriteResult,
+    feed_from_thread,
+)
 
 # Top-level elements with no place in health-export, and why.
 _NOT_STORED = {
@@ -96,14 +102,21 @@ class ImportSummary:
         }
 
 
-def parse_archive(
+# The parse runs on the event loop, a chunk at a time (~5 ms of Python each): in a thread
+# it fought the feeder's COPY for the GIL, and every socket write of the COPY waited a
+# switch interval (5 ms) to get it back (measured: 3 of 6 s of the loop's time).
+PARSE_CHUNK_BYTES = 256 * 1024
+ROOM_POLL_S = 0.005
+
+
+def parse_steps(
     archive: ExportArchive,
-    payload: NormalisedPayload,
+    payload: ArchivePayload,
     clock: ExportClock,
     counts: ImportCounts,
-    on_progress: ProgressCallback | None = None,
-) -> StreamStats:
-    """Every element of export.xml, then every ECG file, into ``payload`` (in a thread)."""
+) -> Generator[StreamStats, None, StreamStats]:
+    """Every element of export.xml, then every ECG file, into ``payload``; yields after
+    each chunk of export.xml."""
     records = RecordMapper(payload, clock, counts)
     workouts = WorkoutMapper(payload, clock, counts, archive.route_file)
 
@@ -129,15 +142,13 @@ def parse_archive(
             reason = _NOT_STORED.get(node.tag, f"<{node.tag}>: unknown element")
             counts.skipped[reason] += 1
 
-    def on_chunk(stats: StreamStats) -> None:
-        wait_for_room(payload)  # the writer drains while this waits
-        if on_progress is not None:
-            on_progress(ImportProgress(stats.bytes_read, archive.xml_size, counts.records))
-
     stream = archive.open_xml()
     try:
-        stats = stream_elements(
-            stream, on_element, max_elements=archive.limits.max_elements, on_chunk=on_chunk
+        stats = yield from stream_in_steps(
+            stream,
+            on_element,
+            max_elements=archive.limits.max_elements,
+            chunk_bytes=PARSE_CHUNK_BYTES,
         )
     finally:
         stream.close()
@@ -149,6 +160,31 @@ def parse_archive(
         except EcgRejected as exc:
             counts.rejected[f"ECG file {name}: {exc}"] += 1
     return stats
+
+
+async def parse_on_loop(
+    archive: ExportArchive,
+    payload: ArchivePayload,
+    clock: ExportClock,
+    counts: ImportCounts,
+    on_progress: ProgressCallback | None = None,
+) -> StreamStats:
+    """:func:`parse_steps` on the event loop, letting the feeder and writer run between
+    chunks, and waiting while the feeder has a batch's worth of rows to take."""
+    steps = parse_steps(archive, payload, clock, counts)
+    while True:
+        try:
+            stats = next(steps)
+        except StopIteration as end:
+            finished: StreamStats = end.value
+            return finished
+        if on_progress is not None:
+            on_progress(ImportProgress(stats.bytes_read, archive.xml_size, counts.records))
+        while payload.most_pending() > PENDING_ROWS_MAX:
+            if payload.abandoned:
+                raise ParseAbandoned
+            await asyncio.sleep(ROOM_POLL_S)
+        await asyncio.sleep(0)
 
 
 async def import_apple_health(
@@ -168,7 +204,7 @@ async def import_apple_health(
     payload = ArchivePayload()
     counts = ImportCounts()
     parsing = asyncio.ensure_future(
-        asyncio.to_thread(parse_archive, archive, payload, ExportClock(zone), counts, on_progress)
+        parse_on_loop(archive, payload, ExportClock(zone), counts, on_progress)
     )
     try:
         written = await _write(engine, user_id, payload, parsing)

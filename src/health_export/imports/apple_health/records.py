@@ -16,12 +16,14 @@ from zoneinfo import ZoneInfo
 from health_export.imports.apple_health import mapping
 from health_export.imports.apple_health.clock import DateRejected, ExportClock
 from health_export.imports.apple_health.devices import parse_device
+from health_export.imports.apple_health.provenance import ArchivePayload, marked_attrs_text
 from health_export.imports.apple_health.units import quantity_with_unit, stored_unit
 from health_export.imports.apple_health.xml_stream import Node
-from health_export.ingest.records import NormalisedPayload
 
 _CATEGORY_VALUE = "HKCategoryValue"
 _TIME_ZONE_KEY = "HKTimeZone"
+_SECONDS_PER_DAY = 86_400
+_ATTRS_TEXTS_MAX = 10_000
 
 
 class RecordRejected(ValueError):
@@ -52,6 +54,9 @@ class Stamp:
     offset_min: int
     zone: ZoneInfo
     metadata: dict[str, str]
+    # Unix time of start_at, local time of start_at (both in seconds)
+    start_s: int = 0
+    local_s: int = 0
 
 
 def metadata_of(node: Node) -> dict[str, str]:
@@ -68,15 +73,17 @@ def read_stamp(node: Node, clock: ExportClock) -> Stamp:
     attrs = node.attrs
     metadata = metadata_of(node) if node.children else {}
     try:
-        start_at = clock.instant(attrs.get("startDate"))
-        end_at = clock.instant(attrs.get("endDate") or attrs.get("startDate"))
+        start_at, start_s = clock.instant_and_seconds(attrs.get("startDate"))
+        end_at, end_s = clock.instant_and_seconds(attrs.get("endDate") or attrs.get("startDate"))
     except DateRejected as exc:
         raise RecordRejected(str(exc)) from None
-    if end_at < start_at:
+    if end_s < start_s or end_at < start_at:
         raise RecordRejected("end before start")
     zone = clock.zone(metadata.get(_TIME_ZONE_KEY))
-    offset_min = clock.offset_min(start_at, zone)
-    return Stamp(attrs.get("sourceName", ""), start_at, end_at, offset_min, zone, metadata)
+    offset_min = clock.offset_min_at(start_s, zone)
+    source = attrs.get("sourceName", "")
+    local_s = start_s + offset_min * 60
+    return Stamp(source, start_at, end_at, offset_min, zone, metadata, start_s, local_s)
 
 
 def record_attrs(node: Node, stamp: Stamp) -> dict[str, Any] | None:
@@ -128,14 +135,50 @@ class BloodPressurePairs:
         self.paired.add((stamp.source, stamp.start_at, stamp.end_at))
 
 
+@dataclass(frozen=True, slots=True)
+class QuantityPlan:
+    """How the values of one (quantity type, Apple unit) are stored, worked out once."""
+
+    metric: str
+    unit: str
+    factor: float
+    offset: float
+    low: float
+    high: float
+    out_of_range: str
+    is_heart_rate: bool
+    # The unit as written, kept in attrs when it is not the stored one.
+    source_unit: str | None
+
+    @classmethod
+    def of(cls, kind: str, apple_unit: str) -> QuantityPlan:
+        """The plan of ``kind`` values written in ``apple_unit`` (RecordRejected if none)."""
+        metric = mapping.quantity_metric(kind)
+        conversion = stored_unit(metric, apple_unit)
+        rule = conversion.rule
+        return cls(
+            metric,
+            rule.unit,
+            conversion.factor,
+            conversion.offset,
+            rule.low,
+            rule.high,
+            f"value outside {rule.low:g}..{rule.high:g} {rule.unit}",
+            metric == "heart_rate",
+            None if apple_unit == rule.unit else apple_unit,
+        )
+
+
 class RecordMapper:
     """Turns each top-level Record or Correlation into rows of ``payload``."""
 
-    def __init__(self, payload: NormalisedPayload, clock: ExportClock, counts: ImportCounts):
+    def __init__(self, payload: ArchivePayload, clock: ExportClock, counts: ImportCounts):
         self.payload = payload
         self.clock = clock
         self.counts = counts
         self.pressure = BloodPressurePairs()
+        self._plans: dict[tuple[str, str], QuantityPlan] = {}
+        self._attrs_texts: dict[tuple[Any, ...], str] = {}
 
     def add_record(self, node: Node) -> None:
         """One top-level Record (rejected with a counted reason when unusable)."""
@@ -207,28 +250,42 @@ class RecordMapper:
         return value
 
     def _add_quantity(self, node: Node, stamp: Stamp, kind: str) -> None:
-        metric = mapping.quantity_metric(kind)
         apple_unit = node.attrs.get("unit", "")
-        conversion = stored_unit(metric, apple_unit)
-        value = conversion.convert(self._number(node))
-        rule = conversion.rule
-        if not rule.low <= value <= rule.high:
-            raise RecordRejected(f"value outside {rule.low:g}..{rule.high:g} {rule.unit}")
-        attrs = record_attrs(node, stamp)
-        if apple_unit != rule.unit:
-            attrs = {**(attrs or {}), "source_unit": apple_unit}
+        plan = self._plans.get((kind, apple_unit))
+        if plan is None:
+            plan = self._plans[(kind, apple_unit)] = QuantityPlan.of(kind, apple_unit)
+        value = self._number(node) * plan.factor + plan.offset
+        if not plan.low <= value <= plan.high:
+            raise RecordRejected(plan.out_of_range)
         end_at = stamp.end_at if stamp.end_at != stamp.start_at else None
-        if metric == "heart_rate":
-            # The shape of the app's heart-rate points: Min/Avg/Max, no qty.
-            values: tuple[Any, ...] = (None, value, value, value)
-        else:
-            values = (value, None, None, None)
-        self.payload.add(
-            "metric_samples",
-            (metric, stamp.source, stamp.start_at, end_at, stamp.offset_min, rule.unit)
-            + values
-            + (None, None, attrs),
+        row = (plan.metric, stamp.source, stamp.start_at, end_at, stamp.offset_min, plan.unit)
+        # The shape of the app's heart-rate points: Min/Avg/Max, no qty.
+        values = (None, value, value, value) if plan.is_heart_rate else (value, None, None, None)
+        self.payload.add_metric(
+            (*row, *values, None, None, self._marked_attrs(node, stamp, plan)),
+            stamp.local_s // _SECONDS_PER_DAY,
         )
+
+    def _marked_attrs(self, node: Node, stamp: Stamp, plan: QuantityPlan) -> str:
+        """The row's attrs as JSON text with the archive's mark, one text per distinct
+        set of metadata, device and version (they repeat on nearly every row)."""
+        attrs = node.attrs
+        key = (
+            tuple(stamp.metadata.items()) if stamp.metadata else (),
+            attrs.get("device"),
+            attrs.get("sourceVersion"),
+            plan.source_unit,
+        )
+        text = self._attrs_texts.get(key)
+        if text is None:
+            extra = record_attrs(node, stamp) or {}
+            if plan.source_unit is not None:
+                extra["source_unit"] = plan.source_unit
+            text = marked_attrs_text(extra)
+            if len(self._attrs_texts) >= _ATTRS_TEXTS_MAX:
+                self._attrs_texts.clear()  # metadata unique per row (sync ids): no reuse
+            self._attrs_texts[key] = text
+        return text
 
     def _add_pressure(self, stamp: Stamp, halves: dict[str, float], attrs: Any) -> None:
         systolic, diastolic = halves.get("systolic"), halves.get("diastolic")

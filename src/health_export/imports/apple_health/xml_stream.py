@@ -14,7 +14,7 @@ Three traps of real files are handled while streaming:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Protocol
 from xml.parsers import expat
@@ -104,14 +104,16 @@ class _TreeBuilder:
             self.on_element(node)
 
 
-def stream_elements(
+def stream_in_steps(
     stream: ByteStream,
     on_element: Callable[[Node], None],
     *,
     max_elements: int,
-    on_chunk: Callable[[StreamStats], None] | None = None,
-) -> StreamStats:
-    """Call ``on_element`` with each child of ``<HealthData>`` as it ends."""
+    chunk_bytes: int = CHUNK_BYTES,
+) -> Generator[StreamStats, None, StreamStats]:
+    """Hand each child of ``<HealthData>`` to ``on_element`` as it ends, one chunk of
+    ``chunk_bytes`` at a time: yields the stats after each chunk (so a caller on an
+    event loop lets other work run between chunks) and returns them at the end."""
     stats = StreamStats()
     builder = _TreeBuilder(on_element, stats, max_elements)
     parser = expat.ParserCreate(encoding="UTF-8")
@@ -123,9 +125,8 @@ def stream_elements(
             cleaned = body.translate(None, _FORBIDDEN_BYTES)
             stats.control_characters_removed += len(body) - len(cleaned)
             parser.Parse(cleaned, False)
-            if on_chunk is not None:
-                on_chunk(stats)
-            body = stream.read(CHUNK_BYTES)
+            yield stats
+            body = stream.read(chunk_bytes)
             stats.bytes_read += len(body)
         parser.Parse(b"", True)
     except expat.ExpatError as exc:
