@@ -72,14 +72,18 @@ def read_stamp(node: Node, clock: ExportClock) -> Stamp:
     """Source, window and offset of a Record, Correlation or Workout."""
     attrs = node.attrs
     metadata = metadata_of(node) if node.children else {}
+    start_text = attrs.get("startDate")
+    end_text = attrs.get("endDate") or start_text
     try:
-        start_at, start_s = clock.instant_and_seconds(attrs.get("startDate"))
-        end_at, end_s = clock.instant_and_seconds(attrs.get("endDate") or attrs.get("startDate"))
+        start_at, start_s = clock.instant_and_seconds(start_text)
+        end_at, end_s = (
+            (start_at, start_s) if end_text == start_text else clock.instant_and_seconds(end_text)
+        )
     except DateRejected as exc:
         raise RecordRejected(str(exc)) from None
-    if end_s < start_s or end_at < start_at:
+    if end_s <= start_s and end_at < start_at:
         raise RecordRejected("end before start")
-    zone = clock.zone(metadata.get(_TIME_ZONE_KEY))
+    zone = clock.zone(metadata.get(_TIME_ZONE_KEY)) if metadata else clock.default_zone
     offset_min = clock.offset_min_at(start_s, zone)
     source = attrs.get("sourceName", "")
     local_s = start_s + offset_min * 60
