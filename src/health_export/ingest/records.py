@@ -111,7 +111,8 @@ TABLES: dict[str, tuple[str, ...]] = {
         "course_accuracy",
         "speed_accuracy",
     ),
-    # key (start_at, source)
+    # key (start_at), whole seconds: one recording per start second, so the archive's copy
+    # (its CSV names no source, and its dates have no fractions) meets the app's.
     "ecg_recordings": (
         "source",
         "start_at",
