@@ -54,9 +54,10 @@ _NOT_STORED = {
     "VisionPrescription": "vision prescription: no equivalent in the app's feed",
 }
 _IGNORED = frozenset({"ExportDate"})
-# Rows committed per transaction (see _Parts): one or two feeder batches, a second or
-# so of writing, the longest a sync of the same user waits for the import.
-PART_ROWS = 50_000
+# Rows committed per transaction (see _Parts): while the parse runs, the feeder stages a
+# batch as soon as 20,000 rows wait, so a part is one batch, a fraction of a second of
+# writing: the longest a sync of the same user waits for the import.
+PART_ROWS = 20_000
 log = get_logger("health_export.imports")
 
 
