@@ -21,12 +21,13 @@ OTHER_SECTIONS = (
     "bench.storage",
     "bench.scale",
     "bench.dashboard",
+    "bench.apple_import",
 )
 # `--only NAME`: one of these alone (its section written, the others kept).
 ONLY = {"ingest": "bench.ingest", **{name.split(".")[1]: name for name in OTHER_SECTIONS}}
 
 
-def _machine() -> str:
+def machine_line() -> str:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
@@ -49,7 +50,7 @@ def replace_section(text: str, name: str, body: str) -> str:
 
 def main() -> None:
     """Run the benchmarks; ``--quick`` for a smoke run that writes nothing; ``--only NAME``
-    (ingest, auth_overhead, read_api, storage, scale) for one of them."""
+    (ingest, auth_overhead, read_api, storage, scale, dashboard, apple_import) for one."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
@@ -59,7 +60,7 @@ def main() -> None:
         _run_sections((ONLY[args.only],), quick=args.quick)
         return
     figures = asyncio.run(ingest.measure(args.runs, args.quick))
-    section = ingest.render(figures, _machine(), args.runs)
+    section = ingest.render(figures, machine_line(), args.runs)
     print(section)
     text = README.read_text() if README.exists() else "# Benchmarks\n"
     if not args.quick:

@@ -130,7 +130,8 @@ class Server:
         self.process = subprocess.Popen(  # noqa: S603 - our own console script
             command_line, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        deadline = time.monotonic() + 30
+        # A 2-worker server on a loaded 2-core machine took 18 s to be ready (measured).
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.url}/ready", timeout=1).status_code == 200:

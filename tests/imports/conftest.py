@@ -10,7 +10,11 @@ from fastapi import FastAPI
 
 from health_export.core.state import state_of
 from health_export.imports.apple_health.archive import ImportLimits
-from health_export.imports.apple_health.importer import ImportSummary, import_apple_health
+from health_export.imports.apple_health.importer import (
+    PART_ROWS,
+    ImportSummary,
+    import_apple_health,
+)
 from tests.ingest.conftest import count_rows, fetch
 
 __all__ = ["count_rows", "fetch", "run_import"]
@@ -23,7 +27,10 @@ async def run_import(
     *,
     tz: str = "Europe/Paris",
     limits: ImportLimits | None = None,
+    part_rows: int = PART_ROWS,
 ) -> ImportSummary:
     """Import ``path`` for ``user_id`` into the test database."""
     engine: Any = state_of(app).engine
-    return await import_apple_health(engine, user_id, path, ZoneInfo(tz), limits=limits)
+    return await import_apple_health(
+        engine, user_id, path, ZoneInfo(tz), limits=limits, part_rows=part_rows
+    )

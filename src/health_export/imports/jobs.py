@@ -3,9 +3,9 @@
 ``import_next_archive`` is a queue job of the background worker (`background/jobs.py`:
 `serve`'s embedded worker or `health-export worker`), polled every WORKER_POLL_SECONDS;
 ``run_import_jobs_once`` runs every queued import at once (tests, tools). A crash
-mid-import rolls its transaction back and stops the heartbeat, and the
-next claim runs it again; the import is idempotent by natural keys, so a re-run stores
-each row once.
+mid-import rolls back the part being written and stops the heartbeat, and the next
+claim runs it again; the import is idempotent by natural keys, so a re-run meets the
+committed parts unchanged and stores each row once.
 """
 
 from __future__ import annotations
@@ -50,13 +50,13 @@ def refusal_problem(exc: AppError) -> dict[str, Any]:
 
 
 class _Progress:
-    """The parse thread's latest progress, written by the heartbeat on the event loop."""
+    """The parse's latest progress, written by the heartbeat."""
 
     def __init__(self) -> None:
         self.latest: dict[str, Any] = {"bytes_read": 0, "bytes_total": 0, "records": 0}
 
     def report(self, progress: ImportProgress) -> None:
-        # Called from the parse thread: one dict assignment, atomic under the GIL.
+        # Called by the parse between chunks: one dict assignment.
         self.latest = {
             "bytes_read": progress.bytes_read,
             "bytes_total": progress.bytes_total,

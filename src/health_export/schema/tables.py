@@ -218,7 +218,8 @@ ecg_recordings = Table(
     Column("voltages_uv", ARRAY(Double), nullable=True),
     tz_column("first_sample_at"),
     Column("attrs", JSONB, nullable=True),
-    PrimaryKeyConstraint("user_id", "start_at", "source_id"),
+    # One recording per start second: the app's and the archive's copies are one row.
+    PrimaryKeyConstraint("user_id", "start_at"),
 )
 
 symptoms = Table(

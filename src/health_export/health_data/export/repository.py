@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from health_export.health_data.metrics.repository import Record
@@ -219,7 +219,11 @@ ERASE_TABLES: dict[str, tuple[str, ...]] = {
     "state_of_mind": ("state_of_mind",),
     "medications": ("medications",),
     "heart_rate_notifications": ("heart_rate_notifications",),
+    "activity_summaries": ("activity_summaries",),
     "raw_ingestions": ("raw_ingestions",),
+    # Uploaded archives (their rows, day counts and stored files): like raw bodies, they
+    # hold data of any earlier time.
+    "imports": ("imports",),
 }
 _IN_WORKOUTS = (
     "workout_id IN (SELECT workout_id FROM workouts "
@@ -231,7 +235,10 @@ _ERASE_WHERE = {
     # A raw body may hold data of any time before it arrived: every body received since
     # the range's start may hold some of it, so all of those go.
     "raw_ingestions": "received_at >= $2",
+    "imports": "created_at >= $2",
 }
+# Tables whose erase depends on when a row arrived, not on the time of its data.
+_BY_ARRIVAL = frozenset({"raw_ingestions", "imports"})
 
 
 async def erase(apg: Any, table: str, user_id: int, start: datetime, end: datetime) -> int:
@@ -241,7 +248,7 @@ async def erase(apg: Any, table: str, user_id: int, start: datetime, end: dateti
     where = _ERASE_WHERE.get(table, "start_at >= $2 AND start_at < $3")
     sql = f"WITH gone AS (DELETE FROM {table} WHERE user_id = $1 AND {where} RETURNING 1) "  # noqa: S608
     sql += "SELECT count(*) FROM gone"
-    args = (user_id, start) if table == "raw_ingestions" else (user_id, start, end)
+    args = (user_id, start) if table in _BY_ARRIVAL else (user_id, start, end)
     deleted: Record = await apg.fetchval(sql, *args)
     return int(deleted)
 
@@ -271,6 +278,29 @@ async def _erase_metric_samples(apg: Any, user_id: int, start: datetime, end: da
         metric_ids = sorted({row["metric_id"] for row in gone})
         await refresh_range(apg, user_id, metric_ids, start, end)
     return sum(int(row["n"]) for row in gone)
+
+
+async def erase_activity_days(apg: Any, user_id: int, first: date, after: date) -> int:
+    """Delete the user's Activity rings of the calendar days [first, after)."""
+    deleted: Record = await apg.fetchval(
+        "WITH gone AS (DELETE FROM activity_summaries WHERE user_id = $1 AND day >= $2 "
+        "AND day < $3 RETURNING 1) SELECT count(*) FROM gone",
+        user_id,
+        first,
+        after,
+    )
+    return int(deleted)
+
+
+async def erase_imports(apg: Any, user_id: int, start: datetime) -> list[str]:
+    """Delete the user's archive imports uploaded at or after ``start`` (their day counts
+    go with them); the paths of their stored archives."""
+    rows = await apg.fetch(
+        "DELETE FROM imports WHERE user_id = $1 AND created_at >= $2 RETURNING file_path",
+        user_id,
+        start,
+    )
+    return [str(row["file_path"]) for row in rows]
 
 
 async def forget_latest_ingestion(apg: Any, user_id: int) -> None:

@@ -26,16 +26,20 @@ class ExportClock:
 
     def __init__(self, default_zone: ZoneInfo) -> None:
         self.default_zone = default_zone
-        self._instants: dict[str, datetime] = {}
+        self._instants: dict[str, tuple[datetime, int]] = {}
         self._zones: dict[str, ZoneInfo] = {}
         self._offsets: dict[tuple[str, int], int] = {}
 
     def instant(self, text: str | None) -> datetime:
         """The aware instant of one date attribute."""
+        return self.instant_and_seconds(text)[0]
+
+    def instant_and_seconds(self, text: str | None) -> tuple[datetime, int]:
+        """The aware instant of one date attribute, and its Unix time in seconds."""
         if text is None:
             raise DateRejected("missing date")
-        moment = self._instants.get(text)
-        if moment is None:
+        cached = self._instants.get(text)
+        if cached is None:
             try:
                 moment = datetime.fromisoformat(text)
             except ValueError:
@@ -44,8 +48,8 @@ class ExportClock:
                 raise DateRejected("date without a UTC offset")
             if len(self._instants) >= _MAX_CACHED:
                 self._instants.clear()
-            self._instants[text] = moment
-        return moment
+            cached = self._instants[text] = (moment, int(moment.timestamp()))
+        return cached
 
     def zone(self, name: str | None) -> ZoneInfo:
         """The zone a row's ``HKTimeZone`` names, else the import's zone."""
@@ -62,12 +66,15 @@ class ExportClock:
 
     def offset_min(self, moment: datetime, zone: ZoneInfo) -> int:
         """The zone's offset from UTC at ``moment``, in minutes."""
-        hour = int(moment.timestamp()) // _HOUR_S
-        key = (zone.key, hour)
+        return self.offset_min_at(int(moment.timestamp()), zone)
+
+    def offset_min_at(self, unix_s: int, zone: ZoneInfo) -> int:
+        """The zone's offset from UTC at Unix time ``unix_s``, in minutes."""
+        key = (zone.key, unix_s // _HOUR_S)
         cached = self._offsets.get(key)
         if cached is None:
-            offset = moment.astimezone(zone).utcoffset() or timedelta(0)
-            cached = int(offset.total_seconds() // 60)
+            moment = datetime.fromtimestamp(unix_s, zone)
+            cached = int((moment.utcoffset() or timedelta(0)).total_seconds() // 60)
             if len(self._offsets) >= _MAX_CACHED:
                 self._offsets.clear()
             self._offsets[key] = cached

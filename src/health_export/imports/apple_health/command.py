@@ -3,8 +3,8 @@
 Progress goes to stderr (a rich progress bar on a terminal, a plain line every few
 seconds otherwise), the summary to stdout; with ``--json`` the last stdout line is one
 JSON object. rich is the progress library because typer already depends on it (no new
-package), and its bar shows bytes, records, rate and ETA and is safe to update from the
-parse thread.
+package), and its bar shows bytes, records, rate and ETA (updated between parse
+chunks; it redraws on a thread of its own).
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ async def _run(
                 engine, user_id, path, zone, limits=limits, on_progress=report
             )
     except AppError as exc:
-        raise _fail(f"{path}: {exc.detail}; nothing was stored", 1) from None
+        raise _fail(f"{path}: {exc.detail}", 1) from None
     finally:
         await engine.dispose()
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from health_export.imports.apple_health.clock import DateRejected, ExportClock
+from health_export.imports.apple_health.provenance import ARCHIVE_ORIGIN, ORIGIN_KEY
 from health_export.ingest.records import NormalisedPayload
 
 _UNIT_FACTORS_UV = {"µV": 1.0, "μV": 1.0, "uV": 1.0, "mcV": 1.0, "mV": 1e3}
@@ -80,6 +81,9 @@ def add_ecg(payload: NormalisedPayload, clock: ExportClock, data: bytes) -> None
     attrs: dict[str, Any] = {
         key: value for key, value in header.items() if key not in _NOT_STORED and value
     }
+    # The app's copy of this recording is the same row (same user and start second) and
+    # is kept: marked, an archive's copy never replaces it (migration 0014).
+    attrs[ORIGIN_KEY] = ARCHIVE_ORIGIN
     payload.add(
         "ecg_recordings",
         (
@@ -94,6 +98,6 @@ def add_ecg(payload: NormalisedPayload, clock: ExportClock, data: bytes) -> None
             len(voltages),
             voltages,
             start_at,
-            attrs or None,
+            attrs,
         ),
     )

@@ -1,11 +1,13 @@
 """Import one export archive for one user, through the ingest writer.
 
-export.xml is parsed in a thread into a :class:`NormalisedPayload` while the writer's
+export.xml is parsed on the event loop, a chunk at a time, into a
+:class:`NormalisedPayload` while the writer's
 feeder COPYs each batch of parsed rows into staging and the import transaction upserts
 the batch before it (``ingest/write/writer.py``): parse and write overlap, memory holds a few
-batches, and the natural keys and "latest wins" rules are those of the HAE feed. The
-whole archive is one transaction under the user's ingest lock: a refusal part-way (a
-corrupt member, malformed XML, a cap) stores nothing.
+batches, and the natural keys and "latest wins" rules are those of the HAE feed. Rows
+are committed in parts (:class:`_Parts`), each under the user's ingest lock for its
+own transaction only: a refusal part-way (a corrupt member, malformed XML, a cap)
+keeps the parts before it and says so.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from health_export.core.db import driver_connection
+from health_export.core.errors import AppError
+from health_export.core.logging import get_logger
 from health_export.imports.apple_health.archive import ExportArchive, ImportLimits
 from health_export.imports.apple_health.clock import ExportClock
 from health_export.imports.apple_health.ecg import EcgRejected, add_ecg
@@ -29,10 +34,12 @@ from health_export.imports.apple_health.provenance import ArchivePayload
 from health_export.imports.apple_health.records import ImportCounts, RecordMapper, RecordRejected
 from health_export.imports.apple_health.rings import add_activity_summary
 from health_export.imports.apple_health.workouts import WorkoutMapper
-from health_export.imports.apple_health.xml_stream import Node, StreamStats, stream_elements
-from health_export.ingest.parse_stage import wait_for_room
+from health_export.imports.apple_health.xml_stream import Node, StreamStats, stream_in_steps
+from health_export.ingest.parse_stage import PENDING_ROWS_MAX, ParseAbandoned
 from health_export.ingest.records import NormalisedPayload
-from health_export.ingest.write.writer import PayloadWriter, WriteResult, feed_from_thread
+from health_export.ingest.write.batches import Batch, drop_batch_tables
+from health_export.ingest.write.upsert import TableCounts
+from health_export.ingest.write.writer import Deliver, Feeder, PayloadWriter, WriteResult
 
 # Top-level elements with no place in health-export, and why.
 _NOT_STORED = {
@@ -42,6 +49,11 @@ _NOT_STORED = {
     "VisionPrescription": "vision prescription: no equivalent in the app's feed",
 }
 _IGNORED = frozenset({"ExportDate"})
+# Rows committed per transaction (see _Parts): while the parse runs, the feeder stages a
+# batch as soon as 20,000 rows wait, so a part is one batch, a fraction of a second of
+# writing: the longest a sync of the same user waits for the import.
+PART_ROWS = 20_000
+log = get_logger("health_export.imports")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +108,21 @@ class ImportSummary:
         }
 
 
-def parse_archive(
+# The parse runs on the event loop, a chunk at a time (~5 ms of Python each): in a thread
+# it fought the feeder's COPY for the GIL, and every socket write of the COPY waited a
+# switch interval (5 ms) to get it back (measured: 3 of 6 s of the loop's time).
+PARSE_CHUNK_BYTES = 256 * 1024
+ROOM_POLL_S = 0.005
+
+
+def parse_steps(
     archive: ExportArchive,
-    payload: NormalisedPayload,
+    payload: ArchivePayload,
     clock: ExportClock,
     counts: ImportCounts,
-    on_progress: ProgressCallback | None = None,
-) -> StreamStats:
-    """Every element of export.xml, then every ECG file, into ``payload`` (in a thread)."""
+) -> Generator[StreamStats, None, StreamStats]:
+    """Every element of export.xml, then every ECG file, into ``payload``; yields after
+    each chunk of export.xml."""
     records = RecordMapper(payload, clock, counts)
     workouts = WorkoutMapper(payload, clock, counts, archive.route_file)
 
@@ -129,15 +148,13 @@ def parse_archive(
             reason = _NOT_STORED.get(node.tag, f"<{node.tag}>: unknown element")
             counts.skipped[reason] += 1
 
-    def on_chunk(stats: StreamStats) -> None:
-        wait_for_room(payload)  # the writer drains while this waits
-        if on_progress is not None:
-            on_progress(ImportProgress(stats.bytes_read, archive.xml_size, counts.records))
-
     stream = archive.open_xml()
     try:
-        stats = stream_elements(
-            stream, on_element, max_elements=archive.limits.max_elements, on_chunk=on_chunk
+        stats = yield from stream_in_steps(
+            stream,
+            on_element,
+            max_elements=archive.limits.max_elements,
+            chunk_bytes=PARSE_CHUNK_BYTES,
         )
     finally:
         stream.close()
@@ -151,6 +168,31 @@ def parse_archive(
     return stats
 
 
+async def parse_on_loop(
+    archive: ExportArchive,
+    payload: ArchivePayload,
+    clock: ExportClock,
+    counts: ImportCounts,
+    on_progress: ProgressCallback | None = None,
+) -> StreamStats:
+    """:func:`parse_steps` on the event loop, letting the feeder and writer run between
+    chunks, and waiting while the feeder has a batch's worth of rows to take."""
+    steps = parse_steps(archive, payload, clock, counts)
+    while True:
+        try:
+            stats = next(steps)
+        except StopIteration as end:
+            finished: StreamStats = end.value
+            return finished
+        if on_progress is not None:
+            on_progress(ImportProgress(stats.bytes_read, archive.xml_size, counts.records))
+        while payload.most_pending() > PENDING_ROWS_MAX:
+            if payload.abandoned:
+                raise ParseAbandoned
+            await asyncio.sleep(ROOM_POLL_S)
+        await asyncio.sleep(0)
+
+
 async def import_apple_health(
     engine: AsyncEngine,
     user_id: int,
@@ -159,20 +201,33 @@ async def import_apple_health(
     *,
     limits: ImportLimits | None = None,
     on_progress: ProgressCallback | None = None,
+    part_rows: int = PART_ROWS,
 ) -> ImportSummary:
     """Import ``path`` (export.zip or export.xml) for ``user_id``; local days in ``zone``
-    where a row has no ``HKTimeZone``. Raises ArchiveRefused/ArchiveTooLarge, storing
-    nothing, when the archive cannot be imported whole."""
+    where a row has no ``HKTimeZone``. Rows are committed ``part_rows`` at a time.
+
+    Raises ArchiveRefused/ArchiveTooLarge when the archive cannot be imported whole;
+    the message then says whether earlier parts were stored (a re-run of a good
+    archive completes them, storing nothing twice).
+    """
     started = time.monotonic()
-    archive = await asyncio.to_thread(ExportArchive, path, limits or ImportLimits())
+    parts = _Parts(part_rows)
+    try:
+        archive = await asyncio.to_thread(ExportArchive, path, limits or ImportLimits())
+    except AppError as exc:
+        _note_what_was_stored(exc, parts)
+        raise
     payload = ArchivePayload()
     counts = ImportCounts()
     parsing = asyncio.ensure_future(
-        asyncio.to_thread(parse_archive, archive, payload, ExportClock(zone), counts, on_progress)
+        parse_on_loop(archive, payload, ExportClock(zone), counts, on_progress)
     )
     try:
-        written = await _write(engine, user_id, payload, parsing)
+        written = await parts.write(engine, user_id, payload, parsing)
         stats = parsing.result()
+    except AppError as exc:
+        _note_what_was_stored(exc, parts)
+        raise
     finally:
         payload.abandon()  # a parse still waiting for room stops
         with contextlib.suppress(Exception):
@@ -181,27 +236,117 @@ async def import_apple_health(
     return _summary(counts, payload, written, stats, time.monotonic() - started)
 
 
-async def _write(
-    engine: AsyncEngine,
-    user_id: int,
-    payload: NormalisedPayload,
-    parsing: asyncio.Future[StreamStats],
-) -> WriteResult:
-    async def claim() -> int:
-        return user_id
+def _note_what_was_stored(exc: AppError, parts: _Parts) -> None:
+    exc.detail = f"{exc.detail or exc.title}; {parts.stored_note()}"
+    exc.args = (exc.detail,)
 
-    async with engine.connect() as conn:
-        writer = PayloadWriter(engine, conn)
-        committed = False
+
+class _Parts:
+    """Writes the staged batches in transactions of about ``part_rows`` rows each.
+
+    One transaction for a whole archive held the user's ingest lock for minutes: the
+    phone's own syncs waited for the import. Each part takes the lock, writes its
+    batches (and the rollups of their days) and commits. The rows are keyed as the
+    feed's, so a re-run after a crash mid-import meets the committed parts as
+    unchanged rows and stores the rest once.
+    """
+
+    def __init__(self, part_rows: int) -> None:
+        self.part_rows = max(1, part_rows)
+        self.ended = False
+        self.committed_parts = 0
+        self.committed_rows = 0
+        self._staged: asyncio.Queue[Batch | BaseException | None] = asyncio.Queue()
+
+    def stored_note(self) -> str:
+        """What a failed import left stored."""
+        if not self.committed_rows:
+            return "nothing was stored"
+        return (
+            f"{self.committed_rows:,} rows of {self.committed_parts} earlier part(s) were "
+            "stored; a re-run with a good archive stores the rest, nothing twice"
+        )
+
+    async def write(
+        self,
+        engine: AsyncEngine,
+        user_id: int,
+        payload: NormalisedPayload,
+        parsing: asyncio.Future[StreamStats],
+    ) -> WriteResult:
+        """Every batch the feeder stages while ``parsing`` fills ``payload``, part by part."""
+        producing = asyncio.create_task(self._produce(engine, payload, parsing))
+        total = WriteResult()
         try:
-            async with conn.begin():
-                await writer.start()
-                await writer.stage_while_parsing(feed_from_thread(engine, payload, parsing), claim)
-                result = await writer.finish(user_id, payload)
-            committed = True
+            while not self.ended:
+                result = await self._write_part(engine, user_id)
+                for table, table_counts in result.by_table.items():
+                    total.by_table[table] = total.by_table.get(table, TableCounts()) + table_counts
+                self.committed_parts += 1
+                self.committed_rows += sum(
+                    c.inserted + c.updated + c.unchanged for c in result.by_table.values()
+                )
         finally:
-            await writer.close(committed=committed)
-    return result
+            if not producing.done():
+                producing.cancel()
+            await asyncio.gather(producing, return_exceptions=True)
+            await self._drop_unwritten(engine)
+        return total
+
+    async def _produce(
+        self, engine: AsyncEngine, payload: NormalisedPayload, parsing: asyncio.Future[Any]
+    ) -> None:
+        try:
+            await Feeder(engine).feed(payload, parsing, self._staged.put_nowait)
+        except Exception as exc:  # noqa: BLE001 - handed to the writing side, raised there
+            self._staged.put_nowait(exc)
+            return
+        self._staged.put_nowait(None)
+
+    async def _part_batches(self, deliver: Deliver) -> None:
+        rows = 0
+        while rows < self.part_rows:
+            item = await self._staged.get()
+            if item is None:
+                self.ended = True
+                return
+            if isinstance(item, BaseException):
+                raise item
+            deliver(item)
+            rows += item.rows
+
+    async def _write_part(self, engine: AsyncEngine, user_id: int) -> WriteResult:
+        async def claim() -> int:
+            return user_id
+
+        async with engine.connect() as conn:
+            writer = PayloadWriter(engine, conn)
+            committed = False
+            try:
+                async with conn.begin():
+                    await writer.start()
+                    await writer.stage_while_parsing(self._part_batches, claim)
+                    # The feeder takes every parsed row: nothing is left in the payload.
+                    result = await writer.finish(user_id, NormalisedPayload())
+                committed = True
+            finally:
+                await writer.close(committed=committed)
+        return result
+
+    async def _drop_unwritten(self, engine: AsyncEngine) -> None:
+        """Batch tables staged for a part that never came (the import failed)."""
+        left = []
+        while not self._staged.empty():
+            item = self._staged.get_nowait()
+            if isinstance(item, Batch):
+                left.append(item.table)
+        if not left:
+            return
+        try:
+            async with engine.connect() as conn:
+                await drop_batch_tables(await driver_connection(conn), left)
+        except Exception as exc:  # noqa: BLE001 - the housekeeping sweep drops them later
+            log.warning("batch_tables_not_dropped", exc_type=type(exc).__name__)
 
 
 def _summary(

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import orjson
+
 from health_export.ingest.records import NormalisedPayload
 
 ORIGIN_KEY = "origin"
@@ -41,3 +43,15 @@ class ArchivePayload(NormalisedPayload):
             local_s = int(row[_START].timestamp()) + row[_OFFSET] * 60
             self.day_counts[(row[_METRIC], local_s // _SECONDS_PER_DAY)] += 1
         super().add(table, row)
+
+    def add_metric(self, row: tuple[Any, ...], local_day: int) -> None:
+        """Append one metric row whose attrs are marked already (:func:`marked_attrs_text`),
+        counted on ``local_day`` (days since 1970-01-01)."""
+        key = (row[_METRIC], local_day)
+        self.day_counts[key] = self.day_counts.get(key, 0) + 1
+        self.rows["metric_samples"].append(row)
+
+
+def marked_attrs_text(attrs: dict[str, Any]) -> str:
+    """``attrs`` with the archive's mark, as the JSON text a jsonb column takes."""
+    return orjson.dumps({**attrs, **_MARK}).decode()

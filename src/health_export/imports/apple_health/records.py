@@ -11,21 +11,25 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from health_export.imports.apple_health import mapping
-from health_export.imports.apple_health.clock import DateRejected, ExportClock
-from health_export.imports.apple_health.devices import parse_device
-from health_export.imports.apple_health.units import quantity_with_unit, stored_unit
+from health_export.imports.apple_health.clock import ExportClock
+from health_export.imports.apple_health.provenance import ArchivePayload, marked_attrs_text
+from health_export.imports.apple_health.stamps import (
+    QuantityPlan,
+    RecordRejected,
+    Stamp,
+    read_stamp,
+    record_attrs,
+)
+from health_export.imports.apple_health.units import quantity_with_unit
 from health_export.imports.apple_health.xml_stream import Node
-from health_export.ingest.records import NormalisedPayload
+
+__all__ = ["ImportCounts", "RecordMapper", "RecordRejected"]
 
 _CATEGORY_VALUE = "HKCategoryValue"
-_TIME_ZONE_KEY = "HKTimeZone"
-
-
-class RecordRejected(ValueError):
-    """A record that cannot be stored; the message is the (value-free) reason."""
+_SECONDS_PER_DAY = 86_400
+_ATTRS_TEXTS_MAX = 10_000
 
 
 @dataclass(slots=True)
@@ -40,58 +44,6 @@ class ImportCounts:
     activity_summaries: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
-
-
-@dataclass(slots=True)
-class Stamp:
-    """A record's source, window and local offset, read once."""
-
-    source: str
-    start_at: datetime
-    end_at: datetime
-    offset_min: int
-    zone: ZoneInfo
-    metadata: dict[str, str]
-
-
-def metadata_of(node: Node) -> dict[str, str]:
-    """A node's ``MetadataEntry`` children (a repeated key keeps its last value)."""
-    return {
-        entry.attrs.get("key", ""): entry.attrs.get("value", "")
-        for entry in node.children
-        if entry.tag == "MetadataEntry"
-    }
-
-
-def read_stamp(node: Node, clock: ExportClock) -> Stamp:
-    """Source, window and offset of a Record, Correlation or Workout."""
-    attrs = node.attrs
-    metadata = metadata_of(node) if node.children else {}
-    try:
-        start_at = clock.instant(attrs.get("startDate"))
-        end_at = clock.instant(attrs.get("endDate") or attrs.get("startDate"))
-    except DateRejected as exc:
-        raise RecordRejected(str(exc)) from None
-    if end_at < start_at:
-        raise RecordRejected("end before start")
-    zone = clock.zone(metadata.get(_TIME_ZONE_KEY))
-    offset_min = clock.offset_min(start_at, zone)
-    return Stamp(attrs.get("sourceName", ""), start_at, end_at, offset_min, zone, metadata)
-
-
-def record_attrs(node: Node, stamp: Stamp) -> dict[str, Any] | None:
-    """What a record carries besides its value: metadata, device, source version."""
-    attrs: dict[str, Any] = {}
-    if stamp.metadata:
-        attrs["metadata"] = stamp.metadata
-    device = node.attrs.get("device")
-    parsed = parse_device(device) if device else None
-    if parsed is not None:
-        attrs["device"] = parsed
-    version = node.attrs.get("sourceVersion")
-    if version:
-        attrs["source_version"] = version
-    return attrs or None
 
 
 def enum_value(value: str | None, type_suffix: str) -> str | None:
@@ -131,11 +83,13 @@ class BloodPressurePairs:
 class RecordMapper:
     """Turns each top-level Record or Correlation into rows of ``payload``."""
 
-    def __init__(self, payload: NormalisedPayload, clock: ExportClock, counts: ImportCounts):
+    def __init__(self, payload: ArchivePayload, clock: ExportClock, counts: ImportCounts):
         self.payload = payload
         self.clock = clock
         self.counts = counts
         self.pressure = BloodPressurePairs()
+        self._plans: dict[tuple[str, str], QuantityPlan] = {}
+        self._attrs_texts: dict[tuple[Any, ...], str] = {}
 
     def add_record(self, node: Node) -> None:
         """One top-level Record (rejected with a counted reason when unusable)."""
@@ -207,28 +161,42 @@ class RecordMapper:
         return value
 
     def _add_quantity(self, node: Node, stamp: Stamp, kind: str) -> None:
-        metric = mapping.quantity_metric(kind)
         apple_unit = node.attrs.get("unit", "")
-        conversion = stored_unit(metric, apple_unit)
-        value = conversion.convert(self._number(node))
-        rule = conversion.rule
-        if not rule.low <= value <= rule.high:
-            raise RecordRejected(f"value outside {rule.low:g}..{rule.high:g} {rule.unit}")
-        attrs = record_attrs(node, stamp)
-        if apple_unit != rule.unit:
-            attrs = {**(attrs or {}), "source_unit": apple_unit}
+        plan = self._plans.get((kind, apple_unit))
+        if plan is None:
+            plan = self._plans[(kind, apple_unit)] = QuantityPlan.of(kind, apple_unit)
+        value = self._number(node) * plan.factor + plan.offset
+        if not plan.low <= value <= plan.high:
+            raise RecordRejected(plan.out_of_range)
         end_at = stamp.end_at if stamp.end_at != stamp.start_at else None
-        if metric == "heart_rate":
-            # The shape of the app's heart-rate points: Min/Avg/Max, no qty.
-            values: tuple[Any, ...] = (None, value, value, value)
-        else:
-            values = (value, None, None, None)
-        self.payload.add(
-            "metric_samples",
-            (metric, stamp.source, stamp.start_at, end_at, stamp.offset_min, rule.unit)
-            + values
-            + (None, None, attrs),
+        row = (plan.metric, stamp.source, stamp.start_at, end_at, stamp.offset_min, plan.unit)
+        # The shape of the app's heart-rate points: Min/Avg/Max, no qty.
+        values = (None, value, value, value) if plan.is_heart_rate else (value, None, None, None)
+        self.payload.add_metric(
+            (*row, *values, None, None, self._marked_attrs(node, stamp, plan)),
+            stamp.local_s // _SECONDS_PER_DAY,
         )
+
+    def _marked_attrs(self, node: Node, stamp: Stamp, plan: QuantityPlan) -> str:
+        """The row's attrs as JSON text with the archive's mark, one text per distinct
+        set of metadata, device and version (they repeat on nearly every row)."""
+        attrs = node.attrs
+        key = (
+            tuple(stamp.metadata.items()) if stamp.metadata else (),
+            attrs.get("device"),
+            attrs.get("sourceVersion"),
+            plan.source_unit,
+        )
+        text = self._attrs_texts.get(key)
+        if text is None:
+            extra = record_attrs(node, stamp) or {}
+            if plan.source_unit is not None:
+                extra["source_unit"] = plan.source_unit
+            text = marked_attrs_text(extra)
+            if len(self._attrs_texts) >= _ATTRS_TEXTS_MAX:
+                self._attrs_texts.clear()  # metadata unique per row (sync ids): no reuse
+            self._attrs_texts[key] = text
+        return text
 
     def _add_pressure(self, stamp: Stamp, halves: dict[str, float], attrs: Any) -> None:
         systolic, diastolic = halves.get("systolic"), halves.get("diastolic")

@@ -18,8 +18,8 @@ from health_export.catalog.units import conversion
 from health_export.imports.apple_health import mapping
 from health_export.imports.apple_health.clock import ExportClock
 from health_export.imports.apple_health.gpx import GpxRefused, add_gpx_route, add_location_route
-from health_export.imports.apple_health.records import (
-    ImportCounts,
+from health_export.imports.apple_health.records import ImportCounts
+from health_export.imports.apple_health.stamps import (
     RecordRejected,
     Stamp,
     read_stamp,

@@ -14,7 +14,7 @@ Three traps of real files are handled while streaming:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Protocol
 from xml.parsers import expat
@@ -67,51 +67,56 @@ class _TreeBuilder:
         self.on_element = on_element
         self.stats = stats
         self.cap = cap
+        self.elements = 0
+        # The open elements below <HealthData>; a top-level one is handed over when it ends.
         self.stack: list[Node] = []
-        self.depth = 0
+        self.in_root = False
         self.dropped_depth = 0
 
+    # The two handlers run for every element of a multi-gigabyte file: locals, no helpers.
     def start(self, tag: str, attrs: dict[str, str]) -> None:
-        self.stats.elements += 1
-        if self.stats.elements > self.cap:
+        self.elements = elements = self.elements + 1
+        if elements > self.cap:
             raise ArchiveTooLarge(
                 f"export.xml has more than {self.cap:,} elements (IMPORT_MAX_ELEMENTS): "
                 "a hostile file, or an export beyond that limit; raise it if the file is real"
             )
-        self.depth += 1
-        if self.depth == 1:
-            if tag != "HealthData":
-                raise ArchiveRefused(f"the XML root is <{tag}>, not <HealthData>")
-            self.stats.locale = attrs.get("locale")
-            return
+        stack = self.stack
         if self.dropped_depth or tag in _DROPPED_CHILDREN:
             self.dropped_depth += 1
-            return
-        node = Node(tag, attrs)
-        if self.stack:
-            self.stack[-1].children.append(node)
-        self.stack.append(node)
+        elif stack:
+            node = Node(tag, attrs, [])
+            stack[-1].children.append(node)
+            stack.append(node)
+        elif self.in_root:
+            stack.append(Node(tag, attrs, []))
+        elif tag == "HealthData":
+            self.in_root = True
+            self.stats.locale = attrs.get("locale")
+        else:
+            raise ArchiveRefused(f"the XML root is <{tag}>, not <HealthData>")
 
     def end(self, _tag: str) -> None:
-        self.depth -= 1
         if self.dropped_depth:
             self.dropped_depth -= 1
             return
-        if not self.stack:
-            return  # </HealthData>
-        node = self.stack.pop()
-        if not self.stack:
-            self.on_element(node)
+        stack = self.stack
+        if stack:
+            node = stack.pop()
+            if not stack:
+                self.on_element(node)
 
 
-def stream_elements(
+def stream_in_steps(
     stream: ByteStream,
     on_element: Callable[[Node], None],
     *,
     max_elements: int,
-    on_chunk: Callable[[StreamStats], None] | None = None,
-) -> StreamStats:
-    """Call ``on_element`` with each child of ``<HealthData>`` as it ends."""
+    chunk_bytes: int = CHUNK_BYTES,
+) -> Generator[StreamStats, None, StreamStats]:
+    """Hand each child of ``<HealthData>`` to ``on_element`` as it ends, one chunk of
+    ``chunk_bytes`` at a time: yields the stats after each chunk (so a caller on an
+    event loop lets other work run between chunks) and returns them at the end."""
     stats = StreamStats()
     builder = _TreeBuilder(on_element, stats, max_elements)
     parser = expat.ParserCreate(encoding="UTF-8")
@@ -123,11 +128,12 @@ def stream_elements(
             cleaned = body.translate(None, _FORBIDDEN_BYTES)
             stats.control_characters_removed += len(body) - len(cleaned)
             parser.Parse(cleaned, False)
-            if on_chunk is not None:
-                on_chunk(stats)
-            body = stream.read(CHUNK_BYTES)
+            stats.elements = builder.elements
+            yield stats
+            body = stream.read(chunk_bytes)
             stats.bytes_read += len(body)
         parser.Parse(b"", True)
+        stats.elements = builder.elements
     except expat.ExpatError as exc:
         line = (exc.lineno or 0) + skipped_lines
         reason = expat.ErrorString(exc.code) if exc.code is not None else str(exc)

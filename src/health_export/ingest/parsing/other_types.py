@@ -84,6 +84,9 @@ def cycle_tracking_row(reader: ItemReader) -> Row:
 def ecg_row(reader: ItemReader) -> Row:
     """An ECG recording with its voltage samples in microvolts."""
     start_at, offset_min = reader.date("start")
+    # Keyed by its whole second, as the archive's CSV dates it (the first sample's own
+    # time stays exact in first_sample_at).
+    start_at = start_at.replace(microsecond=0)
     end_at = _end(reader, start_at)
     classification = reader.text("classification")
     severity = reader.text("severity")
