@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from health_export.core.state import state_of
 from health_export.imports.jobs import run_import_jobs_once
 from tests.fixtures.apple_export import write_zip
 from tests.fixtures.auth import create_user_with_key
@@ -33,11 +34,11 @@ async def test_erasing_everything_removes_rings_imports_and_stored_uploads(
     user = await create_user_with_key(app)
     archive = write_full_archive(tmp_path)
     done = (await upload(client, user, archive)).json()
-    await run_import_jobs_once(app.state.engine, app.state.settings)
+    await run_import_jobs_once(state_of(app).engine, state_of(app).settings)
     assert (await wait_finished(client, user, done["status_url"]))["status"] == "done"
     queued = (await upload(client, user, archive)).json()  # not run yet: its file is kept
     ids = [uuid.UUID(done["id"]), uuid.UUID(queued["id"])]
-    folder = app.state.settings.import_dir
+    folder = state_of(app).settings.import_dir
     assert files_left(folder, f"{queued['id']}*") != []
     assert await count_rows(app, "activity_summaries", user.user_id) == 1
     assert await _day_counts(app, ids) > 0
@@ -55,7 +56,7 @@ async def test_erasing_everything_removes_rings_imports_and_stored_uploads(
     assert listed.status_code == 200
     assert listed.json()["imports"] == []
     # The erased upload is never imported afterwards.
-    await run_import_jobs_once(app.state.engine, app.state.settings)
+    await run_import_jobs_once(state_of(app).engine, state_of(app).settings)
     assert await count_rows(app, "metric_samples", user.user_id) == 0
 
 
