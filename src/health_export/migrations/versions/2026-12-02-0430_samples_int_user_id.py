@@ -11,7 +11,7 @@ below 2^31, far beyond any one server's users.
 
 ALTER COLUMN ... TYPE on the partitioned table rewrites every partition and its
 indexes under an ACCESS EXCLUSIVE lock: on a large database, stop the servers first
-(the release notes say so). The downgrade widens it back the same way.
+(README.md, "Operating it", says so). The downgrade widens it back the same way.
 
 Revision ID: 0015_samples_int_user_id
 Revises: 0014_hourly_rollups
