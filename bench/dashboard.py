@@ -30,6 +30,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.dashboard.browser import CHROMIUM_ARGS  # noqa: E402
 from tests.fixtures import payloads  # noqa: E402
 
 from bench.harness import Server, bench_engine, fresh_database, new_key  # noqa: E402
@@ -42,17 +43,6 @@ ZONE = "America/New_York"
 RUNS = 5
 HTTP_RUNS = 15
 READY = "body[data-ready=true]"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 # The last 30 days of the data (each page's default length) and the whole year.
 RANGES = {
     "30 d": {"start": "2024-12-02", "end": "2024-12-31"},
