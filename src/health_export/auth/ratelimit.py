@@ -188,13 +188,15 @@ class RateLimiter:
         this process. Had only Redis counted the burst so far, the in-process window
         would start from zero and let a whole second limit of guesses be checked; with
         every attempt also counted here, it starts from what this process has already
-        let through. With Redis up the higher of both counts decides.
+        let through. With Redis up, Redis's count decides: it counts every worker's
+        attempts, in the order they reached it (the higher of two counts made in two
+        orders would refuse concurrent attempts the limit allows).
         """
         local = self._memory.hit(name, window_ms)
         if self._script is not None and not self._in_fallback:
             try:
                 count, ttl_ms = await self._script(keys=[self._prefix + name], args=[window_ms])
-                return max(int(count), local[0]), int(ttl_ms)
+                return int(count), int(ttl_ms)
             except (TimeoutError, RedisError, OSError) as exc:
                 self._enter_fallback(exc)
         elif self._in_fallback:
