@@ -1,9 +1,9 @@
 """Keep the rollups exact: recompute the local days a write touched (and the UTC hours
-around them) from the rows.
+around them) from the rows, where adding the write's rows is not enough (``deltas.py``:
+updated rows, metrics kept per period) and after an erase.
 
-Recomputing from the stored rows (rather than adding a batch's deltas) stays exact for
-inserts, updates with changed values or offsets, re-sends, erases and replays alike:
-whatever the rows are after the write, the days are summarised from them. A row at
+A recompute is exact whatever happened to the rows (updates with changed values or
+offsets, erases): the days are summarised from the rows stored now. A row at
 UTC date d belongs, by its own offset or by the largest offset of its period (the
 per-period dedupe), to local day d-1, d or d+1 (offsets are within ±23:59), so those
 three days are recomputed; rows of local day D have start_at in [D-1, D+2) UTC. The
@@ -65,42 +65,33 @@ def local_days_of_utc_dates(utc_dates: Iterable[date]) -> set[date]:
 
 
 class TouchedDays:
-    """The (metric, UTC date) pairs whose rows one write changed, gathered batch by batch.
-
-    Batches inserted as new rows are noted whole from their staged table (by metric
-    name); an upsert answers with the (metric id, date) pairs it inserted or changed.
-    """
+    """The (metric, UTC date) pairs whose rollups one write must recompute, gathered
+    batch by batch: the pairs a write of metric samples answers with (its updated rows,
+    and the rows of metrics kept per period; ``deltas.py`` adds the other inserted rows
+    to the rollups itself)."""
 
     def __init__(self) -> None:
-        self.by_name: dict[str, set[date]] = defaultdict(set)
         self.by_id: dict[int, set[date]] = defaultdict(set)
+        self._locked = False
 
-    async def add_staged(self, apg: Any, batch_table: str) -> None:
-        """Note every row of a staged batch table (one aggregate in PostgreSQL)."""
-        found = await apg.fetch(
-            f"SELECT metric, array_agg(DISTINCT (start_at AT TIME ZONE 'UTC')::date) AS days "  # noqa: S608 - our own table name
-            f"FROM {batch_table} GROUP BY metric"
-        )
-        for row in found:
-            self.by_name[row["metric"]].update(row["days"])
+    async def lock(self, apg: Any, user_id: int) -> None:
+        """Take the user's rollup lock (:func:`lock_rollups`) once for this transaction."""
+        if not self._locked:
+            await lock_rollups(apg, user_id)
+            self._locked = True
 
     def add_written(self, metric_ids: Sequence[int], utc_dates: Sequence[date]) -> None:
-        """Note the (metric id, UTC date) pairs of the rows an upsert inserted or changed."""
+        """Note the (metric id, UTC date) pairs of rows whose days must be recomputed."""
         for metric_id, day in zip(metric_ids, utc_dates, strict=True):
             self.by_id[metric_id].add(day)
 
     async def refresh(self, apg: Any, user_id: int) -> int:
-        """Recompute the rollups of every day touched; how many rollup rows now hold them."""
-        if self.by_name:
-            ids = await _metric_ids(apg, list(self.by_name))
-            for name, utc_dates in self.by_name.items():
-                self.by_id[ids[name]] |= utc_dates
+        """Recompute the rollups of every day noted; how many rollup rows now hold them."""
         spans = [
             span
             for metric_id, utc_dates in self.by_id.items()
             for span in spans_of_days(metric_id, local_days_of_utc_dates(utc_dates))
         ]
-        self.by_name.clear()
         self.by_id.clear()
         return await recompute(apg, user_id, spans)
 
@@ -115,11 +106,6 @@ async def refresh_range(
 
 def _utc_date(moment: datetime) -> date:
     return moment.astimezone(UTC).date() if moment.tzinfo is not None else moment.date()
-
-
-async def _metric_ids(apg: Any, names: list[str]) -> dict[str, int]:
-    rows = await apg.fetch("SELECT name, id FROM metric_types WHERE name = ANY($1)", names)
-    return {row["name"]: row["id"] for row in rows}
 
 
 async def metrics_kept_per_period(apg: Any, user_id: int, metric_ids: Sequence[int]) -> set[int]:

@@ -26,7 +26,13 @@ from health_export.ingest.write.names import (
     record_metric_sources,
 )
 from health_export.ingest.write.tables import TableWrite
-from health_export.rollups.maintain import TouchedDays
+from health_export.rollups.deltas import (
+    CUMULATIVE_METRICS,
+    SAMPLE_RETURNING,
+    delta_ctes,
+    recompute_pairs_select,
+)
+from health_export.rollups.maintain import TouchedDays, lock_rollups
 
 # Up to this many rows a batch is sent as array parameters; above, by COPY.
 UNNEST_MAX_ROWS = 2000
@@ -70,7 +76,9 @@ async def write_small_or_whole(
         await record_metric_sources(apg, user_id, metric_source_pairs(write, records))
         arrays = [list(column) for column in zip(*records, strict=True)]
         source = _unnest_source(write)
-        answer = await apg.fetchrow(upsert_sql(write, source), user_id, *arrays)
+        await _lock_rollups(apg, write, user_id, touched)
+        sql = upsert_sql(write, source, next_param=len(arrays) + 2)
+        answer = await apg.fetchrow(sql, user_id, *arrays, *sample_parameters(write))
         _note_written(touched, answer)
         inserted, updated = answer[0], answer[1]
         return TableCounts(inserted, updated, len(rows) - inserted - updated)
@@ -80,8 +88,21 @@ async def write_small_or_whole(
     return table.counts
 
 
+async def _lock_rollups(
+    apg: Any, write: TableWrite, user_id: int, touched: TouchedDays | None
+) -> None:
+    """A metric-sample write changes the user's rollups: serialise it with their other
+    writers (``maintain.lock_rollups``), once per transaction."""
+    if write.table != "metric_samples":
+        return
+    if touched is None:
+        await lock_rollups(apg, user_id)
+    else:
+        await touched.lock(apg, user_id)
+
+
 def _note_written(touched: TouchedDays | None, answer: Any) -> None:
-    """The (metric, UTC date) pairs an upsert of metric samples answered with."""
+    """The (metric, UTC date) pairs a write of metric samples left to the recompute."""
     if touched is not None and len(answer) > 2 and answer[2] is not None:
         touched.add_written(answer[2], answer[3])
 
@@ -100,6 +121,7 @@ class TableWriter:
         self.counts = TableCounts()
         # Once a batch met stored rows, later batches go straight to the upsert.
         self._met_stored_rows = False
+        self._parameters = sample_parameters(write)
 
     async def store(self, batch: Batch, user_id: int) -> None:
         """Insert or upsert one batch, then drop its table.
@@ -108,11 +130,10 @@ class TableWriter:
         updated by the second (latest wins either way).
         """
         await record_metric_sources(self.apg, user_id, batch.metric_sources)
+        await _lock_rollups(self.apg, self.write, user_id, self.touched)
         inserted = None if self._met_stored_rows else await self._insert_if_all_new(batch, user_id)
         if inserted is not None:
             updated = 0
-            if self.touched is not None:
-                await self.touched.add_staged(self.apg, batch.table)
         else:
             self._met_stored_rows = True
             inserted, updated = await self._upsert(batch, user_id)
@@ -128,10 +149,12 @@ class TableWriter:
             # repeated key makes PostgreSQL refuse ("cannot affect row a second time").
             async with self.apg.transaction():
                 counts = await self.apg.fetchrow(
-                    upsert_sql(self.write, source, dedupe=False), user_id
+                    upsert_sql(self.write, source, dedupe=False), user_id, *self._parameters
                 )
         except asyncpg.exceptions.CardinalityViolationError:
-            counts = await self.apg.fetchrow(upsert_sql(self.write, source), user_id)
+            counts = await self.apg.fetchrow(
+                upsert_sql(self.write, source), user_id, *self._parameters
+            )
         _note_written(self.touched, counts)
         return int(counts[0]), int(counts[1])
 
@@ -144,14 +167,17 @@ class TableWriter:
         stored key, so a re-send loses almost nothing trying; a batch that meets stored
         rows only near its end wastes at most one batch of work.
         """
+        sql = insert_sql(self.write, f"{batch.table} AS s")
         try:
             async with self.apg.transaction():
-                status = await self.apg.execute(
-                    insert_sql(self.write, f"{batch.table} AS s"), user_id
-                )
+                if self.write.table != "metric_samples":
+                    status = await self.apg.execute(sql, user_id)
+                    return int(status.rsplit(" ", 1)[1])
+                answer = await self.apg.fetchrow(sql, user_id, *self._parameters)
         except asyncpg.exceptions.UniqueViolationError:
             return None
-        return int(status.rsplit(" ", 1)[1])
+        _note_written(self.touched, answer)
+        return int(answer[0])
 
 
 def _fits_array_parameters(write: TableWrite, records: list[tuple[Any, ...]]) -> bool:
@@ -192,16 +218,34 @@ def _joins(write: TableWrite) -> str:
     return joins
 
 
-def insert_sql(write: TableWrite, source: str) -> str:
-    """The rows of ``source`` inserted as they are (no conflict handling)."""
+def insert_sql(write: TableWrite, source: str, next_param: int = 2) -> str:
+    """The rows of ``source`` inserted as they are (no conflict handling).
+
+    Metric samples answer like :func:`upsert_sql` (one row: inserted, 0, the pairs to
+    recompute), their rollups updated by the same statement; other tables answer with
+    a command status.
+    """
     pairs = write.target_columns()
     targets = ", ".join(name for name, _ in pairs)
     selects = ", ".join(expression for _, expression in pairs)
-    return f"INSERT INTO {write.table} ({targets}) SELECT {selects} FROM {source}{_joins(write)}"
+    insert = f"INSERT INTO {write.table} ({targets}) SELECT {selects} FROM {source}{_joins(write)}"
+    if write.table != "metric_samples":
+        return insert
+    return (
+        f"WITH written AS ({insert} RETURNING true AS is_insert, {SAMPLE_RETURNING})"
+        f"{delta_ctes('written', f'${next_param}')} "
+        f"SELECT count(*), 0{recompute_pairs_select('written')} FROM written"
+    )
 
 
-def upsert_sql(write: TableWrite, source: str, *, dedupe: bool = True) -> str:
-    """One statement: (deduplicated) rows of ``source`` upserted, counts returned."""
+def upsert_sql(write: TableWrite, source: str, *, dedupe: bool = True, next_param: int = 2) -> str:
+    """One statement: (deduplicated) rows of ``source`` upserted, counts returned.
+
+    Metric samples also answer with the (metric, UTC date) pairs whose rollups the
+    write must recompute, and add the rows they inserted to the rollups themselves
+    (``rollups/deltas.py``); ``next_param`` is then the parameter number of
+    :data:`~health_export.rollups.deltas.CUMULATIVE_METRICS`.
+    """
     pairs = write.target_columns()
     targets = ", ".join(name for name, _ in pairs)
     selects = ", ".join(expression for _, expression in pairs)
@@ -217,6 +261,7 @@ def upsert_sql(write: TableWrite, source: str, *, dedupe: bool = True) -> str:
         if dedupe
         else source
     )
+    samples = write.table == "metric_samples"
     # ROW(...) so that a single value column still compares as a row.
     return (
         f"WITH written AS (INSERT INTO {write.table} AS t ({targets}) "
@@ -224,23 +269,13 @@ def upsert_sql(write: TableWrite, source: str, *, dedupe: bool = True) -> str:
         f"ON CONFLICT ({key}) DO UPDATE SET {updates}, "
         "revision = LEAST(t.revision, 32766) + 1 "
         f"WHERE ROW({current}) IS DISTINCT FROM ROW({incoming}) "
-        f"RETURNING (revision = 0) AS is_insert{_WRITTEN_DAYS_RETURNING.get(write.table, '')}) "
+        f"RETURNING (revision = 0) AS is_insert{', ' + SAMPLE_RETURNING if samples else ''})"
+        f"{delta_ctes('written', f'${next_param}') if samples else ''} "
         "SELECT count(*) FILTER (WHERE is_insert), count(*) FILTER (WHERE NOT is_insert)"
-        f"{_WRITTEN_DAYS_SELECT.get(write.table, '')} FROM written"
+        f"{recompute_pairs_select('written') if samples else ''} FROM written"
     )
 
 
-# Metric samples also answer with the (metric, UTC date) pairs they inserted or changed:
-# the days whose rollups the write must recompute (rollups/maintain.py).
-_WRITTEN_DAYS_RETURNING = {
-    "metric_samples": ", metric_id, (start_at AT TIME ZONE 'UTC')::date AS utc_day"
-}
-_WRITTEN_DAYS_SELECT = {
-    "metric_samples": (
-        # Both arrays in the same order: the pairs are distinct, so the sort is total.
-        ", (SELECT array_agg(metric_id ORDER BY metric_id, utc_day) FROM "
-        "(SELECT DISTINCT metric_id, utc_day FROM written) d)"
-        ", (SELECT array_agg(utc_day ORDER BY metric_id, utc_day) FROM "
-        "(SELECT DISTINCT metric_id, utc_day FROM written) d)"
-    )
-}
+def sample_parameters(write: TableWrite) -> tuple[list[str], ...]:
+    """The parameters after the rows' that a write of ``write``'s table takes."""
+    return (CUMULATIVE_METRICS,) if write.table == "metric_samples" else ()
