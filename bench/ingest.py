@@ -35,7 +35,7 @@ from bench.harness import (
     settle,
 )
 from health_export.ingest.parse_stage import parse_body
-from health_export.ingest.write.tables import WRITES
+from health_export.ingest.write.plans import WRITES
 
 DATABASE = "health_export_bench_ingest"
 BULK_POINTS = 935_000

@@ -26,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import Server, bench_engine, fresh_database, new_key, settle  # noqa: E402
 from health_export.auth.principal import Scope  # noqa: E402
+from health_export.core.db import connections_of  # noqa: E402
 from health_export.rollups.rebuild import rebuild_user  # noqa: E402
-from health_export.schema.partitions import ensure_partitions, month_of  # noqa: E402
+from health_export.schema.partitions import ensure_partitions_exist, month_of  # noqa: E402
 
 DATABASE = "health_export_bench_read"
 MINUTES = 525_600
@@ -65,8 +66,7 @@ def _rows(user_id: int, hr_id: int, steps_id: int, source_id: int) -> list[tuple
 async def load_year(url: str, engine: Any, user_id: int) -> None:
     """COPY a year of minute heart rate and steps for ``user_id``."""
     months = {month_of(YEAR_START + timedelta(days=day)) for day in range(367)}
-    async with engine.begin() as conn:
-        await ensure_partitions(conn, "metric_samples", months)
+    await ensure_partitions_exist(connections_of(engine), "metric_samples", months)
     apg = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         ids = {}

@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from health_export.ingest import parse_stage, service
-from health_export.ingest.write import writer
+from health_export.ingest.write import feeder
 from health_export.ingest.write.batches import BATCH_TABLE_PREFIX
 from tests.fixtures import payloads
 from tests.fixtures.captures import DAY_GROUPED_METRICS, SLEEP_STAGES, V1_WORKOUTS, Origin
@@ -160,10 +160,10 @@ async def test_every_export_in_one_large_body_is_stored_alike_in_batches_or_whol
     # the parse waiting whenever a table has 300 rows pending: every table is staged
     # and written many times over.
     monkeypatch.setattr(service, "STREAM_FROM_BYTES", len(body) // 2)
-    monkeypatch.setattr(writer, "DRAIN_MIN_ROWS", 200)
-    monkeypatch.setattr(writer, "BATCH_ROWS", 300)
+    monkeypatch.setattr(feeder, "DRAIN_MIN_ROWS", 200)
+    monkeypatch.setattr(feeder, "BATCH_ROWS", 300)
     monkeypatch.setattr(parse_stage, "PENDING_ROWS_MAX", 300)
-    monkeypatch.setattr(writer, "DRAIN_POLL_S", 0.001)
+    monkeypatch.setattr(feeder, "DRAIN_POLL_S", 0.001)
     batched, batched_counts = await _answer_and_counts(app, post, body)
     monkeypatch.setattr(service, "STREAM_FROM_BYTES", len(body) + 1)
     whole, whole_counts = await _answer_and_counts(app, post, body)

@@ -14,13 +14,10 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from health_export.core.state import state_of
+from health_export.ingest.housekeeping import drop_abandoned_batch_tables
 from health_export.ingest.records import NormalisedPayload
-from health_export.ingest.write import writer
-from health_export.ingest.write.batches import (
-    BATCH_TABLE_PREFIX,
-    batch_table_name,
-    drop_abandoned_batch_tables,
-)
+from health_export.ingest.write import feeder, writer
+from health_export.ingest.write.batches import BATCH_TABLE_PREFIX, batch_table_name
 from health_export.ingest.write.upsert import UNNEST_MAX_ROWS, TableWriter
 from tests.fixtures.auth import create_user_with_key
 from tests.ingest.conftest import fetch
@@ -128,8 +125,8 @@ class SlowParse:
 @pytest.fixture
 async def slow_parse(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> SlowParse:
     """A new user's parse, drained a row at a time (every row its own batch)."""
-    monkeypatch.setattr(writer, "DRAIN_MIN_ROWS", 1)
-    monkeypatch.setattr(writer, "DRAIN_POLL_S", 0.001)
+    monkeypatch.setattr(feeder, "DRAIN_MIN_ROWS", 1)
+    monkeypatch.setattr(feeder, "DRAIN_POLL_S", 0.001)
     user = await create_user_with_key(app)
     payload = NormalisedPayload()
     parsing: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

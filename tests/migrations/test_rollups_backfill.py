@@ -10,9 +10,10 @@ import asyncpg
 from alembic import command
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from health_export.core.db import connections_of
 from health_export.migrations_head import alembic_config
 from health_export.rollups.rebuild import rebuild_user
-from health_export.schema.partitions import ensure_partitions
+from health_export.schema.partitions import ensure_partitions_exist
 from tests.fixtures.databases import drop_database, fresh_database
 
 BEFORE_ROLLUPS = "0013_job_runs_read_fences"
@@ -23,8 +24,7 @@ async def _store_rows_before_rollups(url: str) -> int:
     """A user with steps from two sources (same instants) and heart rate, as stored by a
     release without rollups; the user's id."""
     engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        await ensure_partitions(conn, "metric_samples", {date(2024, 3, 1)})
+    await ensure_partitions_exist(connections_of(engine), "metric_samples", {date(2024, 3, 1)})
     await engine.dispose()
     apg = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:

@@ -11,13 +11,8 @@ import asyncpg
 import pytest
 
 from health_export.ingest.records import NormalisedPayload
-from health_export.schema.layout import (
-    ARRIVES_AS,
-    LAYOUTS,
-    PARTITIONED_TABLES,
-    ROW_COLUMNS,
-    WRITTEN_TABLES,
-)
+from health_export.schema.layout import LAYOUTS, PARTITIONED_TABLES, ROW_COLUMNS
+from health_export.schema.written import ARRIVES_AS, WRITTEN_TABLES
 
 pytestmark = pytest.mark.asyncio
 

@@ -188,6 +188,12 @@ class Settings(BaseSettings):
         return _with_asyncpg(self.database_url)
 
     @property
+    def driver_database_url(self) -> str:
+        """The database URL as asyncpg itself takes it (the parser process has no
+        SQLAlchemy)."""
+        return self.async_database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+    @property
     def async_database_read_url(self) -> str | None:
         """DATABASE_READ_URL with the asyncpg driver, or None when there is no replica."""
         return None if self.database_read_url is None else _with_asyncpg(self.database_read_url)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
-import orjson
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import MetaData, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
@@ -25,6 +27,7 @@ from sqlalchemy.util import await_
 from starlette.responses import Response
 
 from health_export.core.config import Settings
+from health_export.core.driver import Connections, register_codecs
 from health_export.core.errors import AppError, ServiceUnavailable, Unprocessable, problem_response
 from health_export.core.logging import get_logger
 from health_export.core.state import core_state
@@ -95,18 +98,6 @@ async def _bounded_ping(driver: Any) -> None:
     raise TimeoutError("the database did not answer a ping")
 
 
-def _jsonb_encode(value: Any) -> bytes:
-    # asyncpg's binary jsonb format is a version byte then the text; SQLAlchemy hands us
-    # strings already serialised, the parsers hand us Python objects.
-    if isinstance(value, str):
-        return b"\x01" + value.encode()
-    return b"\x01" + orjson.dumps(value)
-
-
-def _jsonb_decode(data: bytes) -> Any:
-    return orjson.loads(data[1:])
-
-
 async def driver_connection(conn: AsyncConnection | AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under ``conn`` (a session's: inside its transaction), the one
     way to the driver: its jsonb codec takes Python objects or serialised text and gives
@@ -121,15 +112,31 @@ async def driver_connection(conn: AsyncConnection | AsyncSession) -> asyncpg.Con
     if apg is None:
         raise RuntimeError("the pooled connection has no driver connection")
     if not raw.info.get("health_export_codecs"):
-        await apg.set_type_codec(
-            "jsonb",
-            encoder=_jsonb_encode,
-            decoder=_jsonb_decode,
-            schema="pg_catalog",
-            format="binary",
-        )
+        await register_codecs(apg)
         raw.info["health_export_codecs"] = True
     return apg
+
+
+# One Connections per engine, so what it knows lasts as long as the engine (it holds the
+# engine weakly: an engine nobody uses is collected, and its entry with it).
+_connections: weakref.WeakKeyDictionary[AsyncEngine, Connections] = weakref.WeakKeyDictionary()
+
+
+def connections_of(engine: AsyncEngine) -> Connections:
+    """Driver connections lent from ``engine``'s pool (one object per engine)."""
+    found = _connections.get(engine)
+    if found is None:
+        found = _connections[engine] = Connections(partial(_lend, weakref.ref(engine)))
+    return found
+
+
+@asynccontextmanager
+async def _lend(engine_ref: weakref.ref[AsyncEngine]) -> AsyncIterator[asyncpg.Connection]:
+    engine = engine_ref()
+    if engine is None:
+        raise RuntimeError("the engine is gone")
+    async with engine.connect() as conn:
+        yield await driver_connection(conn)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -149,16 +149,22 @@ def configure_logging(
     )
 
 
+def logging_options(settings: Settings) -> dict[str, Any]:
+    """:func:`configure_logging`'s arguments as ``settings`` say, as plain data (the
+    parser process is handed them instead of the settings)."""
+    return {
+        "level": settings.log_level,
+        "json_output": settings.log_json,
+        "pretty": settings.log_pretty,
+        "app_name": settings.app_name,
+        "environment": settings.environment,
+        "mask_fields": settings.log_mask_fields,
+    }
+
+
 def configure_logging_for(settings: Settings) -> None:
     """:func:`configure_logging` as ``settings`` say (the app and its helper processes)."""
-    configure_logging(
-        level=settings.log_level,
-        json_output=settings.log_json,
-        pretty=settings.log_pretty,
-        app_name=settings.app_name,
-        environment=settings.environment,
-        mask_fields=settings.log_mask_fields,
-    )
+    configure_logging(**logging_options(settings))
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

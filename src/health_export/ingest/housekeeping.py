@@ -5,11 +5,17 @@ Each is a periodic background job (`background/jobs.py`): one worker runs it per
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from health_export.background.context import WorkerContext
+from health_export.core.db import connections_of
 from health_export.core.logging import get_logger
-from health_export.ingest.write.batches import drop_abandoned_batch_tables
+from health_export.ingest.write.batches import BATCH_TABLE_PREFIX
 from health_export.schema.layout import PARTITIONED_TABLES
 from health_export.schema.partitions import (
     drop_partitions_before,
@@ -32,7 +38,7 @@ async def create_partitions_ahead(context: WorkerContext) -> None:
     for _ in range(MONTHS_AHEAD):
         months.append(next_month(months[-1]))
     for table in PARTITIONED_TABLES:
-        await ensure_partitions_exist(context.engine, table, months)
+        await ensure_partitions_exist(connections_of(context.engine), table, months)
 
 
 async def drop_expired_raw_bodies(context: WorkerContext) -> int:
@@ -41,18 +47,53 @@ async def drop_expired_raw_bodies(context: WorkerContext) -> int:
     if days <= 0:
         return 0
     cutoff = datetime.now(UTC) - timedelta(days=days)
-    async with context.engine.begin() as conn:
-        dropped = await drop_partitions_before(
-            conn, "raw_ingestions", cutoff, keep_if="status = 'received'"
-        )
+    dropped = await drop_partitions_before(
+        connections_of(context.engine), "raw_ingestions", cutoff, keep_if="status = 'received'"
+    )
     if dropped:
         log.info("raw_bodies_expired", partitions=dropped)
     return dropped
 
 
 async def drop_abandoned_batches(context: WorkerContext) -> int:
-    """Drop batch tables that a crashed ingest left (see ingest/write/writer.py)."""
+    """Drop batch tables that a crashed ingest left (see ingest/write/batches.py)."""
     dropped = await drop_abandoned_batch_tables(context.engine, ABANDONED_BATCH_AGE_S)
     if dropped:
         log.info("abandoned_batch_tables_dropped", tables=dropped)
     return dropped
+
+
+async def drop_abandoned_batch_tables(engine: AsyncEngine, older_than_s: float) -> int:
+    """Drop unlogged batch tables a crashed process left behind; returns how many.
+
+    A table still in use is younger than any ingest can last, and locked besides (the
+    drop gives up at once on a lock).
+    """
+    cutoff = time.time() - older_than_s
+    async with engine.connect() as conn:
+        names = (
+            await conn.execute(
+                text(
+                    "SELECT relname FROM pg_class WHERE relkind = 'r' AND relpersistence = 'u' "
+                    "AND relnamespace = current_schema()::regnamespace "
+                    "AND starts_with(relname, :prefix)"
+                ),
+                {"prefix": BATCH_TABLE_PREFIX},
+            )
+        ).scalars()
+        abandoned = [name for name in names if _created_at(name) < cutoff]
+    dropped = 0
+    for name in abandoned:
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("SET LOCAL lock_timeout = '100ms'"))
+                await conn.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
+            dropped += 1
+        except DBAPIError:
+            continue  # in use after all: not abandoned
+    return dropped
+
+
+def _created_at(name: str) -> float:
+    created = name.removeprefix(BATCH_TABLE_PREFIX).split("_", 1)[0]
+    return float(created) if created.isdigit() else float("inf")

@@ -7,19 +7,21 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import orjson
 
-from health_export.ingest.body import Body
 from health_export.ingest.gc_pause import gc_paused
 from health_export.ingest.parsing.decode import decode_document
 from health_export.ingest.parsing.detect import parse_payload
 from health_export.ingest.parsing.errors import PayloadShapeError
 from health_export.ingest.records import NormalisedPayload
 
+if TYPE_CHECKING:
+    from health_export.ingest.body import Body
+
 # A parse whose rows are drained as it goes waits while a table has more than this many
-# rows waiting (~250 bytes each). Above the writer's DRAIN_MIN_ROWS, so a waiting parse is
+# rows waiting (~250 bytes each). Above the feeder's DRAIN_MIN_ROWS, so a waiting parse is
 # always a table the feeder takes from.
 PENDING_ROWS_MAX = 50_000
 
@@ -62,7 +64,7 @@ def parse_body(data: Body, into: NormalisedPayload | None = None) -> NormalisedP
 def wait_for_room(payload: NormalisedPayload) -> None:
     """In a parse thread: wait while the writer has too many of its rows to drain."""
     # In the parse thread: sleeping releases the GIL for the writer that drains. Per
-    # table, since the writer takes a table's rows once it has DRAIN_MIN_ROWS of them
+    # table, since the feeder takes a table's rows once it has DRAIN_MIN_ROWS of them
     # (fewer than PENDING_ROWS_MAX): rows spread over tables never block the parse.
     while payload.most_pending() > PENDING_ROWS_MAX:
         if payload.abandoned:

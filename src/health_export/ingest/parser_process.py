@@ -5,8 +5,12 @@ GIL that the worker's event loop needs for every other request: small syncs serv
 the same worker waited for it (p99 of 1-1.5 s beside a bulk ingest, measured). Here
 each worker process has one parser process (spawned at start-up, reused): it receives
 the body through a pipe, parses it, COPYs batches into batch tables on its own
-connection (:class:`~health_export.ingest.write.writer.Feeder`, the same code as in-process),
+connection (:class:`~health_export.ingest.write.feeder.Feeder`, the same code as in-process),
 and sends each batch's name back; the worker's ingest transaction writes them.
+
+This module is the worker's side; the process itself runs ``parser_child.py``, which
+imports no web framework and no SQLAlchemy (it gets its write plans and settings as
+plain data from here).
 
 A parser process serves one body at a time. When it is busy, not started, or gone, the
 worker parses in a thread as before; a retried attempt always does.
@@ -16,26 +20,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import multiprocessing
+import socket
+import subprocess
+import sys
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
-from typing import Any
 
 from health_export.core.config import Settings
-from health_export.core.db import create_engine
-from health_export.core.logging import configure_logging_for, get_logger
+from health_export.core.logging import logging_options
+from health_export.ingest import parser_child
 from health_export.ingest.body import Body
-from health_export.ingest.parse_stage import ParseLost, RejectedPayload, parse_body
+from health_export.ingest.parse_stage import ParseLost, RejectedPayload
 from health_export.ingest.records import NormalisedPayload, PointError
 from health_export.ingest.write.batches import Batch
-from health_export.ingest.write.tables import WRITES
-from health_export.ingest.write.writer import BatchSource, Deliver, Feeder
+from health_export.ingest.write.feeder import BatchSource, Deliver
+from health_export.ingest.write.plans import WRITES
 
 # A body crosses the pipe in pieces of this size.
 PIECE_BYTES = 4 * 1024 * 1024
-# The first rejected points travel back whole; beyond them only their number.
-ERRORS_SENT = 1000
-log = get_logger("health_export.ingest")
+# The parser process's connections: the feeder's, and a short one for names and partitions.
+PARSER_CONNECTIONS = 2
+# An unused connection of the parser process is closed after this long (the engine
+# recycles its connections after as long).
+PARSER_CONNECTION_IDLE_S = 1800.0
+
+
+# What the parser process runs: its end of the socket pair is inherited as ``fd``.
+_CHILD_MAIN = "from health_export.ingest.parser_child import main; main({fd})"
 
 
 class ParserProcess:
@@ -43,27 +53,33 @@ class ParserProcess:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._process: BaseProcess | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self._busy = False
         self._stopped = False
         self._ready = False
 
     def start(self) -> None:
-        """Spawn the process (it imports and connects on its own; this returns at once)."""
-        context = multiprocessing.get_context("spawn")
-        ours, theirs = context.Pipe()
-        process = context.Process(
-            target=_main, args=(theirs, self.settings), name="health-export-parser", daemon=True
-        )
-        process.start()
-        theirs.close()
-        self._process, self._conn, self._ready = process, ours, False
+        """Spawn the process (it imports and connects on its own; this returns at once).
+
+        A fresh interpreter that imports ``parser_child`` only. Not a multiprocessing
+        "spawn": that first runs the worker's main module again in the child (the
+        console script, which imports the whole app: 100 MB PSS at idle, measured).
+        """
+        ours, theirs = socket.socketpair()
+        with theirs:
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-c", _CHILD_MAIN.format(fd=theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+            )
+        conn = Connection(ours.detach())
+        conn.send(child_setup(self.settings))
+        self._process, self._conn, self._ready = process, conn, False
 
     @property
     def available(self) -> bool:
         """Whether a body can be handed over now (the process has said it is ready)."""
-        if self._busy or self._process is None or not self._process.is_alive():
+        if self._busy or self._process is None or self._process.poll() is not None:
             return False
         if not self._ready and self._conn is not None and self._conn.poll(0):
             self._ready = self._conn.recv() == ("ready",)
@@ -153,9 +169,26 @@ class ParserProcess:
         self._process = self._conn = None
         if conn is not None:
             conn.close()
-        if process is not None and process.is_alive():
+        if process is not None and process.poll() is None:
             process.terminate()
-            process.join(timeout=5)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+
+
+def child_setup(settings: Settings) -> parser_child.Setup:
+    """What the parser process needs of ``settings`` and of the schema, as plain data."""
+    return parser_child.Setup(
+        logging=logging_options(settings),
+        database={
+            "dsn": settings.driver_database_url,
+            "min_size": 0,
+            "max_size": PARSER_CONNECTIONS,
+            "max_inactive_connection_lifetime": PARSER_CONNECTION_IDLE_S,
+            "timeout": settings.database_connect_timeout_seconds,
+            "server_settings": {"application_name": settings.app_name},
+        },
+        writes=WRITES,
+    )
 
 
 def _send_body(conn: Connection, data: Body) -> None:
@@ -165,15 +198,6 @@ def _send_body(conn: Connection, data: Body) -> None:
     with memoryview(data) as view:
         for start in range(0, len(view), PIECE_BYTES):
             conn.send_bytes(view[start : start + PIECE_BYTES])
-
-
-def _receive_body(conn: Connection) -> bytearray:
-    size = conn.recv()
-    data = bytearray(size)
-    received = 0
-    while received < size:
-        received += conn.recv_bytes_into(data, received)
-    return data
 
 
 def _fill(
@@ -189,47 +213,3 @@ def _fill(
     payload.ignored = ignored
     payload.taken = taken
     payload.seen = seen
-
-
-def _main(conn: Connection, settings: Settings) -> None:
-    """The parser process: one body after another until the worker closes the pipe."""
-    configure_logging_for(settings)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(conn, settings))
-
-
-async def _serve(conn: Connection, settings: Settings) -> None:
-    # Two connections at most: the feeder's, and a short one for names and partitions.
-    engine = create_engine(settings.model_copy(update={"database_pool_size": 2}))
-    conn.send(("ready",))
-    try:
-        while True:
-            try:
-                data = await asyncio.to_thread(_receive_body, conn)
-            except (EOFError, OSError):
-                return
-            answer = await _one_body(engine, conn, data)
-            del data  # before the next body is received, not after
-            conn.send(answer)
-    finally:
-        await engine.dispose()
-
-
-async def _one_body(engine: Any, conn: Connection, data: Body) -> tuple[Any, ...]:
-    payload = NormalisedPayload()
-    parsing = asyncio.ensure_future(asyncio.to_thread(parse_body, data, payload))
-    del data
-
-    def deliver(batch: Batch) -> None:
-        conn.send(("batch", batch.write.table, batch.table, batch.rows, batch.metric_sources))
-
-    try:
-        await Feeder(engine).feed(payload, parsing, deliver)
-    except RejectedPayload as rejected:
-        return ("rejected", rejected.kind, rejected.reason)
-    except Exception as exc:  # noqa: BLE001 - reported to the worker, which fails the body
-        log.warning("parser_process_failed", exc_type=type(exc).__name__)
-        return ("failed", type(exc).__name__)
-    errors = [(error.path, error.reason) for error in payload.errors[:ERRORS_SENT]]
-    more = len(payload.errors) - len(errors)
-    return ("done", errors, more, payload.ignored, dict(payload.taken), payload.seen)

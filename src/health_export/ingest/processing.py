@@ -21,7 +21,8 @@ from health_export.ingest.body import Body
 from health_export.ingest.outcome import finish_processed, finish_rejected
 from health_export.ingest.parse_stage import ParseLost, RejectedPayload, parse_body
 from health_export.ingest.records import NormalisedPayload
-from health_export.ingest.write.writer import BatchSource, PayloadWriter, WriteResult, write_payload
+from health_export.ingest.write.feeder import BatchSource
+from health_export.ingest.write.writer import PayloadWriter, WriteResult, write_payload
 
 MAX_ERRORS_LISTED = 100
 PARSE_INLINE_BELOW_BYTES = 64 * 1024

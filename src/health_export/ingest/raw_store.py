@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from health_export.auth.principal import Principal
+from health_export.core.db import connections_of
 from health_export.ingest import dedupe, repository
 from health_export.ingest.body import Body, ReceivedBody
 from health_export.schema.partitions import ensure_partitions_exist, month_of
@@ -54,7 +55,7 @@ async def store_raw(
 ) -> uuid.UUID:
     """Make the body durable: committed before anything is acknowledged."""
     now = datetime.now(UTC)
-    await ensure_partitions_exist(engine, "raw_ingestions", {month_of(now)})
+    await ensure_partitions_exist(connections_of(engine), "raw_ingestions", {month_of(now)})
     async with engine.begin() as conn:
         await _insert_raw(conn, principal, received, headers, digest, ingestion_id, now)
     return ingestion_id
@@ -69,7 +70,7 @@ async def store_unless_duplicate(
 ) -> uuid.UUID | dict[str, Any]:
     """The earlier answer for the same bytes, else the body stored: one transaction."""
     now = datetime.now(UTC)
-    await ensure_partitions_exist(engine, "raw_ingestions", {month_of(now)})
+    await ensure_partitions_exist(connections_of(engine), "raw_ingestions", {month_of(now)})
     async with engine.begin() as conn:
         row = await dedupe.find_current_answer(conn, principal.user_id, digest)
         if row is not None:

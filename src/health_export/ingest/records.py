@@ -2,8 +2,9 @@
 
 Parsers (``ingest/parsing``) produce a :class:`NormalisedPayload`; the writer
 (``ingest/write/writer.py``) stores it. Nothing here knows about HTTP or the database.
-Rows are plain tuples in the column order of :data:`ROW_COLUMNS`, derived from each Core
-table (``user_id`` excluded: the writer adds it).
+Rows are plain tuples in the column order of ``schema.layout.ROW_COLUMNS``, derived from
+each Core table (``user_id`` excluded: the writer adds it). Imports no SQLAlchemy (the
+parser process fills payloads too).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from health_export.schema.layout import ROW_COLUMNS
+from health_export.schema.written import WRITTEN_TABLES
 
 # A parser row of table T is a tuple in ROW_COLUMNS[T] order (derived from the Core table,
 # see schema/layout.py). Python types per column:
@@ -33,7 +34,7 @@ class NormalisedPayload:
     """Everything usable in one payload, plus what was rejected or ignored."""
 
     rows: dict[str, list[tuple[Any, ...]]] = field(
-        default_factory=lambda: {name: [] for name in ROW_COLUMNS}
+        default_factory=lambda: {name: [] for name in WRITTEN_TABLES}
     )
     errors: list[PointError] = field(default_factory=list)
     # Rejected points counted but not listed (a parser process sends the first ones only).

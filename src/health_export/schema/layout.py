@@ -11,56 +11,29 @@ parsers fill, this module derives, by code and never by hand:
 - the natural key (the primary key the upsert conflicts on);
 - the month-partitioned time column, from ``postgresql_partition_by``.
 
+The names of those tables and the :class:`TableLayout` shape live in ``written.py``,
+which needs no SQLAlchemy (the parser process receives the layouts derived here).
 ``tests/schema/test_layout.py`` holds the layout against the tables and the migrations.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from sqlalchemy import Column, Table
 from sqlalchemy.dialects import postgresql
 
 from health_export.schema import ingestions, tables
-
-# The tables the parsers fill, in the order a payload's batches are written.
-WRITTEN_TABLES = (
-    "metric_samples",
-    "sleep_sessions",
-    "sleep_stages",
-    "workouts",
-    "workout_series",
-    "workout_routes",
-    "ecg_recordings",
-    "symptoms",
-    "cycle_tracking",
-    "state_of_mind",
-    "medications",
-    "heart_rate_notifications",
-    "activity_summaries",
+from health_export.schema.written import (
+    ARRIVES_AS,
+    WRITER_COLUMNS,
+    WRITTEN_TABLES,
+    TableLayout,
 )
-
-# Columns no parser sends: the writer adds the owner, the database counts re-sends.
-WRITER_COLUMNS = frozenset({"user_id", "revision"})
-# Stored columns that arrive in another form: the name an id is interned from, and a
-# route as WKT text that becomes geography.
-ARRIVES_AS = {"metric_id": "metric", "source_id": "source", "geom": "points"}
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 _PARTITION_BY = re.compile(r"RANGE \((\w+)\)")
 _TYPE_NAMES = {"TIMESTAMP WITH TIME ZONE": "timestamptz"}
-
-
-@dataclass(frozen=True, slots=True)
-class TableLayout:
-    """One written table as the writer sees it."""
-
-    table: str
-    columns: tuple[str, ...]  # a parser row's columns, in order
-    staging_types: dict[str, str]  # row column -> PostgreSQL type of its COPY column
-    key: tuple[str, ...]  # the natural key, in stored column names
-    partition_column: str | None  # the month-partitioned time column, if any
 
 
 def _staging_type(column: Column[object]) -> str:

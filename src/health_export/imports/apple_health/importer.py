@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from health_export.core.db import driver_connection
+from health_export.core.db import connections_of, driver_connection
 from health_export.core.errors import AppError
 from health_export.core.logging import get_logger
 from health_export.imports.apple_health.archive import ExportArchive, ImportLimits
@@ -38,8 +38,10 @@ from health_export.imports.apple_health.xml_stream import Node, StreamStats, str
 from health_export.ingest.parse_stage import PENDING_ROWS_MAX, ParseAbandoned
 from health_export.ingest.records import NormalisedPayload
 from health_export.ingest.write.batches import Batch, drop_batch_tables
+from health_export.ingest.write.feeder import Deliver, Feeder
+from health_export.ingest.write.plans import WRITES
 from health_export.ingest.write.upsert import TableCounts
-from health_export.ingest.write.writer import Deliver, Feeder, PayloadWriter, WriteResult
+from health_export.ingest.write.writer import PayloadWriter, WriteResult
 
 # Top-level elements with no place in health-export, and why.
 _NOT_STORED = {
@@ -297,7 +299,9 @@ class _Parts:
         self, engine: AsyncEngine, payload: NormalisedPayload, parsing: asyncio.Future[Any]
     ) -> None:
         try:
-            await Feeder(engine).feed(payload, parsing, self._staged.put_nowait)
+            await Feeder(connections_of(engine), WRITES).feed(
+                payload, parsing, self._staged.put_nowait
+            )
         except Exception as exc:  # noqa: BLE001 - handed to the writing side, raised there
             self._staged.put_nowait(exc)
             return

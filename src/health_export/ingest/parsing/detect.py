@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from health_export.ingest.parsing.errors import PayloadShapeError
 from health_export.ingest.parsing.hae import parse_hae
-from health_export.ingest.parsing.standard import parse_standard
-from health_export.ingest.parsing.standard_schema import STANDARD_FORMAT
+from health_export.ingest.parsing.standard import STANDARD_FORMAT, parse_standard
 from health_export.ingest.records import NormalisedPayload
 
 

@@ -25,7 +25,6 @@ from health_export.ingest.parsing.other_types import (
 )
 from health_export.ingest.parsing.points import PointKeys, parse_metric_points
 from health_export.ingest.parsing.sleep import sleep_session_row, sleep_stage_row
-from health_export.ingest.parsing.standard_schema import STANDARD_FORMAT
 from health_export.ingest.parsing.workouts import (
     RouteKeys,
     add_route,
@@ -108,6 +107,9 @@ _WORKOUT_FIELDS = (
     "metadata",
 )
 SectionParser = Callable[[NormalisedPayload, list[Any], str], None]
+
+# The ``format`` a standard document declares (its models: ``standard_schema.py``).
+STANDARD_FORMAT = "health-export/v1"
 
 
 def parse_standard(doc: object, into: NormalisedPayload | None = None) -> NormalisedPayload:

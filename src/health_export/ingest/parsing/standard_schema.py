@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-STANDARD_FORMAT = "health-export/v1"
+from health_export.ingest.parsing.standard import STANDARD_FORMAT
+
 _TS = "2024-03-14T15:04:00-04:00"
 _TS_END = "2024-03-14T15:34:00-04:00"
 

@@ -1,7 +1,8 @@
 """Batch tables: a batch of rows COPYed into a table of its own before it is written.
 
 Unlogged batch tables are filled outside the ingest transaction (the feeder's connection)
-and dropped by the transaction that writes them; the sweep drops any a crashed process left.
+and dropped by the transaction that writes them; the housekeeping sweep drops any a crashed
+process left.
 """
 
 from __future__ import annotations
@@ -12,10 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
-
+from health_export.core.driver import Connections
 from health_export.ingest.write.names import intern_names, metric_source_pairs
 from health_export.ingest.write.tables import TableWrite
 
@@ -63,7 +61,7 @@ def batch_table_name() -> str:
 
 
 async def stage_batch(
-    engine: AsyncEngine,
+    db: Connections,
     apg: Any,
     write: TableWrite,
     slices: Iterable[list[tuple[Any, ...]]],
@@ -90,7 +88,7 @@ async def stage_batch(
     # not wait behind half a million rows of it.
     for rows in slices:
         records = prepared(write, rows)
-        await intern_names(engine, write, records)
+        await intern_names(db, write, records)
         batch.metric_sources |= metric_source_pairs(write, records)
         await apg.copy_records_to_table(name, records=records, columns=list(write.staging_columns))
         batch.rows += len(records)
@@ -102,39 +100,3 @@ async def drop_batch_tables(apg: Any, names: Iterable[str]) -> None:
     listed = ", ".join(sorted(names))
     if listed:
         await apg.execute(f"DROP TABLE IF EXISTS {listed}")
-
-
-async def drop_abandoned_batch_tables(engine: AsyncEngine, older_than_s: float) -> int:
-    """Drop unlogged batch tables a crashed process left behind; returns how many.
-
-    A table still in use is younger than any ingest can last, and locked besides (the
-    drop gives up at once on a lock).
-    """
-    cutoff = time.time() - older_than_s
-    async with engine.connect() as conn:
-        names = (
-            await conn.execute(
-                text(
-                    "SELECT relname FROM pg_class WHERE relkind = 'r' AND relpersistence = 'u' "
-                    "AND relnamespace = current_schema()::regnamespace "
-                    "AND starts_with(relname, :prefix)"
-                ),
-                {"prefix": BATCH_TABLE_PREFIX},
-            )
-        ).scalars()
-        abandoned = [name for name in names if _created_at(name) < cutoff]
-    dropped = 0
-    for name in abandoned:
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(text("SET LOCAL lock_timeout = '100ms'"))
-                await conn.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
-            dropped += 1
-        except DBAPIError:
-            continue  # in use after all: not abandoned
-    return dropped
-
-
-def _created_at(name: str) -> float:
-    created = name.removeprefix(BATCH_TABLE_PREFIX).split("_", 1)[0]
-    return float(created) if created.isdigit() else float("inf")

@@ -8,31 +8,23 @@ from __future__ import annotations
 
 from operator import itemgetter
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
-
+from health_export.core.driver import Connections
 from health_export.ingest.write.tables import TableWrite
 
-# Names this process knows are interned, per engine: names are never deleted, so a
-# batch whose sources and metrics are all known needs no round trip for them.
-_known_names: WeakKeyDictionary[AsyncEngine, set[tuple[str, str]]] = WeakKeyDictionary()
 
-
-async def intern_names(
-    engine: AsyncEngine, write: TableWrite, records: list[tuple[Any, ...]]
-) -> None:
+async def intern_names(db: Connections, write: TableWrite, records: list[tuple[Any, ...]]) -> None:
     """Make sure every source and metric name of the batch has its id.
 
     In a transaction of its own, committed at once: inside a long ingest an uncommitted
     new name would make every other ingest sending that name wait for it to commit
-    (seen as multi-second stalls of small syncs beside a bulk ingest).
+    (seen as multi-second stalls of small syncs beside a bulk ingest). Names are never
+    deleted, so a batch whose names are all in ``db.known_names`` needs no round trip.
     """
     columns = write.staging_columns
     if "source" not in columns:
         return
-    known = _known_names.setdefault(engine, set())
+    known = db.known_names
     # map(itemgetter) runs the loop in C: a set comprehension costs ~10x more per row.
     sources = set(map(itemgetter(columns.index("source")), records))
     wanted = {("sources", name) for name in sources}
@@ -45,14 +37,13 @@ async def intern_names(
     # Sorted, so concurrent ingests of new names lock them in the same order.
     new_sources = sorted(name for table, name in missing if table == "sources")
     new_metrics = sorted(name for table, name in missing if table == "metric_types")
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "WITH new_sources AS (INSERT INTO sources (name) SELECT unnest(CAST(:s AS text[])) "
-                "ON CONFLICT (name) DO NOTHING) INSERT INTO metric_types (name) "
-                "SELECT unnest(CAST(:m AS text[])) ON CONFLICT (name) DO NOTHING"
-            ),
-            {"s": new_sources, "m": new_metrics},
+    async with db.acquire() as apg, apg.transaction():
+        await apg.execute(
+            "WITH new_sources AS (INSERT INTO sources (name) SELECT unnest($1::text[]) "
+            "ON CONFLICT (name) DO NOTHING) INSERT INTO metric_types (name) "
+            "SELECT unnest($2::text[]) ON CONFLICT (name) DO NOTHING",
+            new_sources,
+            new_metrics,
         )
     known |= missing
 

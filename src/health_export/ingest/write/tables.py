@@ -2,14 +2,15 @@
 
 A :class:`TableWrite` is one table's write plan: its layout (``schema/layout.py``, derived
 from the Core table: row columns, staging types, natural key, partition column) and how
-each target column is computed from staging.
+each target column is computed from staging. Plain data, without SQLAlchemy: the worker
+hands its plans (``plans.WRITES``) to the parser process.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from health_export.schema.layout import ARRIVES_AS, LAYOUTS, TableLayout
+from health_export.schema.written import ARRIVES_AS, TableLayout
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,5 +61,3 @@ _TARGET_OF = {
     "metric": ("metric_id", "mt.id"),
     "points": ("geom", "ST_GeogFromText(s.points)"),
 }
-
-WRITES: dict[str, TableWrite] = {name: TableWrite(layout) for name, layout in LAYOUTS.items()}

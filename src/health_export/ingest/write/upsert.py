@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from health_export.core.db import connections_of
 from health_export.ingest.write.batches import (
     Batch,
     batch_table_name,
@@ -70,9 +71,9 @@ async def write_small_or_whole(
 
     ``touched`` collects the days of the metric samples inserted or changed (rollups).
     """
-    records = prepared(write, rows)
+    records, db = prepared(write, rows), connections_of(engine)
     if len(records) <= UNNEST_MAX_ROWS and _fits_array_parameters(write, records):
-        await intern_names(engine, write, records)
+        await intern_names(db, write, records)
         await record_metric_sources(apg, user_id, metric_source_pairs(write, records))
         arrays = [list(column) for column in zip(*records, strict=True)]
         source = _unnest_source(write)
@@ -82,7 +83,7 @@ async def write_small_or_whole(
         _note_written(touched, answer)
         inserted, updated = answer[0], answer[1]
         return TableCounts(inserted, updated, len(rows) - inserted - updated)
-    batch = await stage_batch(engine, apg, write, [rows], name=batch_table_name(), temporary=True)
+    batch = await stage_batch(db, apg, write, [rows], name=batch_table_name(), temporary=True)
     table = TableWriter(apg, write, touched)
     await table.store(batch, user_id)
     return table.counts

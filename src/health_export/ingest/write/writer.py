@@ -1,51 +1,43 @@
 """Store a normalised payload in one transaction, one upsert per table.
 
 Large payloads stream: while the parser (in a thread) is still producing rows, the rows
-parsed so far are taken out and COPYed into staging, so parsing and COPY overlap and at
-most one drain's worth of rows is held in memory. The upsert itself is in ``upsert.py``.
+parsed so far are taken out and COPYed into staging (``feeder.py``), so parsing and COPY
+overlap and at most one drain's worth of rows is held in memory. The upsert itself is in
+``upsert.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from health_export.core.db import driver_connection
+from health_export.core.db import connections_of, driver_connection
 from health_export.core.logging import get_logger
-from health_export.ingest.gc_pause import PAUSE_FROM_BYTES, gc_paused
 from health_export.ingest.records import NormalisedPayload
-from health_export.ingest.write.batches import (
-    Batch,
-    batch_table_name,
-    drop_batch_tables,
-    stage_batch,
+from health_export.ingest.write.batches import Batch, drop_batch_tables
+from health_export.ingest.write.feeder import (
+    BatchSource,
+    Deliver,
+    Feeder,
+    months_touched,
+    prepare_partitions,
 )
-from health_export.ingest.write.tables import WRITES, TableWrite
+from health_export.ingest.write.plans import WRITES
 from health_export.ingest.write.upsert import TableCounts, TableWriter, write_small_or_whole
 from health_export.ingest.write.workout_twins import WorkoutTwins
 from health_export.replica.fences import advance_read_fence
 from health_export.rollups.maintain import TouchedDays
-from health_export.schema.partitions import ensure_partitions_exist, month_of, next_month
 
 # Advisory lock class for "one ingest per user at a time" ("HEin" in ASCII).
 INGEST_LOCK_CLASS = 0x4865_696E
 INGEST_WORK_MEM = "256MB"
 log = get_logger("health_export.ingest")
-# While parsing goes on, a table's rows are taken for COPY once this many are waiting,
-# at most BATCH_ROWS at a time.
-DRAIN_MIN_ROWS = 20_000
-BATCH_ROWS = 50_000
-# A batch spanning at most this many months gets a partition for each month of its span.
-CONSECUTIVE_MONTHS_MAX = 12
-DRAIN_POLL_S = 0.05
-COPY_SLICE_ROWS = 10_000
 
 
 @dataclass(slots=True)
@@ -59,37 +51,6 @@ class WriteResult:
         return sum(getattr(counts, name) for counts in self.by_table.values())
 
 
-def months_touched(write: TableWrite, rows: Sequence[tuple[Any, ...]]) -> set[date]:
-    """The UTC months a batch's rows fall in (for partitions)."""
-    if write.partition_column is None:
-        return set()
-    moments = list(map(itemgetter(write.staging_columns.index(write.partition_column)), rows))
-    if not moments:
-        return set()
-    # A batch usually covers a few consecutive months: every month from its first to its
-    # last is exact enough (an empty partition costs nothing) and needs no Python call
-    # per row (converting each of 100k moments took ~50 ms per batch, measured).
-    first, last = month_of(min(moments)), month_of(max(moments))
-    if (last.year - first.year) * 12 + last.month - first.month <= CONSECUTIVE_MONTHS_MAX:
-        months = {first}
-        while first < last:
-            first = next_month(first)
-            months.add(first)
-        return months
-    # Parsers reuse datetime objects for repeated timestamps; dedupe before converting.
-    return {month_of(moment) for moment in set(moments)}
-
-
-async def prepare_partitions(engine: AsyncEngine, months: dict[str, set[date]]) -> None:
-    """Create the months each table needs, in short transactions of their own.
-
-    Not in the ingest transaction, so partition DDL never holds locks for a long ingest.
-    """
-    for table, wanted in months.items():
-        if wanted:
-            await ensure_partitions_exist(engine, table, wanted)
-
-
 async def lock_user(conn: AsyncConnection, user_id: int) -> None:
     """Serialise ingests of one user (overlapping re-sends cannot deadlock)."""
     await conn.execute(
@@ -98,79 +59,13 @@ async def lock_user(conn: AsyncConnection, user_id: int) -> None:
     )
 
 
-Deliver = Callable[[Batch], None]
-# Produces a payload's batches, handing each to the writer as it is staged.
-BatchSource = Callable[[Deliver], Awaitable[None]]
-
-
-class Feeder:
-    """Takes parsed rows out of a payload a batch at a time and COPYs each into a batch
-    table of its own, on a connection of its own in autocommit mode (see PayloadWriter).
-    """
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self._conn: AsyncConnection | None = None
-        self._apg: Any = None
-        self._undelivered: str | None = None
-
-    async def feed(
-        self, payload: NormalisedPayload, parsing: asyncio.Future[Any], deliver: Deliver
-    ) -> None:
-        """Stage batches while ``parsing`` fills ``payload``, then the rest; re-raise the
-        parse's error. The collector stays off until every parsed row has left this
-        process: after the parse, its full collections walked the rows waiting for COPY.
-        """
-        try:
-            with gc_paused(PAUSE_FROM_BYTES):
-                while True:
-                    finished = parsing.done()
-                    minimum = 1 if finished else DRAIN_MIN_ROWS
-                    for table, rows in payload.rows.items():
-                        while len(rows) >= minimum:
-                            deliver(await self._stage(table, payload.take(table, BATCH_ROWS)))
-                    if finished:
-                        parsing.result()
-                        return
-                    await asyncio.wait({parsing}, timeout=DRAIN_POLL_S)
-        finally:
-            if not parsing.done():
-                payload.abandon()  # a parse waiting for room must not wait forever
-            await self._close()
-
-    async def _stage(self, table: str, rows: list[tuple[Any, ...]]) -> Batch:
-        if self._conn is None:
-            self._conn = await self.engine.connect()
-            self._apg = await driver_connection(self._conn)
-        write = WRITES[table]
-        # Here rather than before the write: partition DDL then overlaps earlier writes.
-        await prepare_partitions(self.engine, {table: months_touched(write, rows)})
-        self._undelivered = name = batch_table_name()
-        slices = (rows[i : i + COPY_SLICE_ROWS] for i in range(0, len(rows), COPY_SLICE_ROWS))
-        batch = await stage_batch(self.engine, self._apg, write, slices, name=name)
-        self._undelivered = None
-        return batch
-
-    async def _close(self) -> None:
-        if self._conn is None:
-            return
-        try:
-            if self._undelivered is not None:  # cut off while COPYing
-                await drop_batch_tables(self._apg, [self._undelivered])
-        except Exception as exc:  # noqa: BLE001 - the sweep drops it later
-            log.warning("batch_tables_not_dropped", exc_type=type(exc).__name__)
-        finally:
-            await self._conn.close()
-            self._conn = None
-
-
 def feed_from_thread(
     engine: AsyncEngine, payload: NormalisedPayload, parsing: asyncio.Future[Any]
 ) -> BatchSource:
     """The batches of a parse running in a thread of this process."""
 
     async def source(deliver: Deliver) -> None:
-        await Feeder(engine).feed(payload, parsing, deliver)
+        await Feeder(connections_of(engine), WRITES).feed(payload, parsing, deliver)
 
     return source
 
@@ -259,7 +154,7 @@ class PayloadWriter:
         """Write every table of ``payload`` (staged or not) for ``user_id``."""
         if self.apg is None:
             await self.start()
-        await prepare_partitions(self.engine, self._months_needed(payload))
+        await prepare_partitions(connections_of(self.engine), self._months_needed(payload))
         if self._user_id is None:
             await lock_user(self.conn, user_id)
         for batch in self.waiting:
