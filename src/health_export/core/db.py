@@ -169,6 +169,9 @@ def is_database_unavailable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, asyncpg.exceptions.PostgresConnectionError):
         return True
+    if isinstance(exc, asyncpg.exceptions.PostgresError):
+        # Driver-level work (interning, partitions, COPY) raises asyncpg's own errors.
+        return getattr(exc, "sqlstate", None) in TRANSIENT_SQLSTATES
     if isinstance(exc, DBAPIError):
         orig = getattr(exc, "orig", None)
         sqlstate = getattr(orig, "sqlstate", None) or getattr(
