@@ -194,9 +194,7 @@ class Server:
             except FileNotFoundError:
                 continue
             line = next(line for line in status.splitlines() if line.startswith("VmHWM"))
-            kind = "parser" if b"multiprocessing" in command else "worker"
-            if b"resource_tracker" in command:
-                continue
+            kind = "parser" if b"parser_child" in command else "worker"
             peaks[kind] = max(peaks[kind], int(line.split()[1]) / 1024)
         peaks["total"] = peaks["worker"] + peaks["parser"]
         return peaks
