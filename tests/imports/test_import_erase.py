@@ -3,7 +3,9 @@ and the user's archive imports (their rows, day counts and stored uploads)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -11,7 +13,7 @@ from fastapi import FastAPI
 
 from health_export.core.state import state_of
 from health_export.imports.jobs import run_import_jobs_once
-from tests.fixtures.apple_export import write_zip
+from tests.fixtures.apple_export import PHONE, ExportBuilder, write_zip
 from tests.fixtures.auth import create_user_with_key
 from tests.imports.conftest import count_rows, fetch, run_import
 from tests.imports.test_activity_rings import RINGS, rings_export
@@ -89,3 +91,40 @@ async def test_erasing_a_range_of_rings_keeps_the_other_days(
         RINGS, params={"start": "2024-07-01", "end": "2024-07-03"}, headers=user.headers
     )
     assert [day["date"] for day in rings.json()["days"]] == ["2024-07-02"]
+
+
+def _minute_steps(count: int) -> ExportBuilder:
+    export = ExportBuilder()
+    first = datetime(2024, 3, 1)
+    for minute in range(count):
+        start = f"{first + timedelta(minutes=minute):%Y-%m-%d %H:%M:%S} +0100"
+        export.record("StepCount", str(minute % 50 + 1), start, unit="count", source=PHONE)
+    return export
+
+
+async def test_erasing_during_an_import_stops_it_and_keeps_nothing_of_it(
+    app: FastAPI, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    # Five parts of 20,000 rows: the erase comes once the first has committed.
+    records = 100_000
+    user = await create_user_with_key(app)
+    archive = write_zip(tmp_path / "export.zip", _minute_steps(records).xml())
+    assert (await upload(client, user, archive)).status_code == 202
+    state = state_of(app)
+    running = asyncio.create_task(run_import_jobs_once(state.engine, state.settings))
+    while await count_rows(app, "metric_samples", user.user_id) == 0:
+        assert not running.done()
+        await asyncio.sleep(0.01)
+
+    erased = await client.delete("/api/v1/data", params={"confirm": "true"}, headers=user.headers)
+
+    assert erased.status_code == 200, erased.text
+    deleted = erased.json()["deleted"]
+    assert deleted["imports"] == 1
+    assert 0 < deleted["metric_samples"] < records  # the import was still running
+    assert await running == 1
+    # No part was written after the erase: not its rows, not their rollups.
+    assert await count_rows(app, "metric_samples", user.user_id) == 0
+    assert await count_rows(app, "metric_rollups", user.user_id) == 0
+    assert await count_rows(app, "imports", user.user_id) == 0
+    assert files_left(state.settings.import_dir) == []

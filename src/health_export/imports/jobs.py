@@ -25,7 +25,7 @@ from health_export.core.logging import get_logger
 from health_export.imports import repository
 from health_export.imports.apple_health.archive import ImportLimits
 from health_export.imports.apple_health.clock import zone_named
-from health_export.imports.apple_health.errors import ArchiveRefused
+from health_export.imports.apple_health.errors import ArchiveRefused, ImportErased
 from health_export.imports.apple_health.importer import ImportProgress, import_apple_health
 from health_export.imports.upload import remove_upload
 
@@ -89,7 +89,13 @@ async def _run_one(engine: AsyncEngine, settings: Settings, job: dict[str, Any])
             zone_named(job["tz"]),
             limits=limits,
             on_progress=progress.report,
+            still_wanted=lambda conn: repository.hold_if_listed(conn, import_id),
         )
+    except ImportErased:
+        # Its row and upload went with the erase: nothing is left to record.
+        remove_upload(path)
+        log.info("import_erased", import_id=str(import_id))
+        return
     except AppError as refused:
         await _finish(engine, import_id, "failed", progress, error=refusal_problem(refused))
         remove_upload(path)

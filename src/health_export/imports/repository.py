@@ -87,6 +87,16 @@ async def beat(engine: AsyncEngine, import_id: uuid.UUID, progress: dict[str, An
         )
 
 
+async def hold_if_listed(conn: AsyncConnection, import_id: uuid.UUID) -> bool:
+    """Whether the import is still listed (not erased), its row then share-locked until
+    ``conn``'s transaction ends: an erase, which deletes the row before the data,
+    waits for that transaction and then erases what it wrote too."""
+    found = await conn.execute(
+        text("SELECT 1 FROM imports WHERE id = :id FOR KEY SHARE"), {"id": import_id}
+    )
+    return found.first() is not None
+
+
 async def finish(
     conn: AsyncConnection,
     import_id: uuid.UUID,

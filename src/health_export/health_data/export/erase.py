@@ -26,7 +26,10 @@ async def erase(
     apg = await driver_connection(session)
     deleted: dict[str, int] = {}
     archives: list[str] = []
-    for kind in types:
+    # Uploads first: a running import holds its row while it writes a part, so the
+    # erase waits for that part to commit and then erases its rows with the rest; the
+    # import sees its row gone and stops (imports/jobs.py).
+    for kind in sorted(types, key=lambda kind: kind != "imports"):
         for table in data_repository.ERASE_TABLES[kind]:
             if table == "activity_summaries":
                 first, after = day_bounds(span)

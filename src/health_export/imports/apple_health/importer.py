@@ -16,13 +16,13 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from health_export.core.db import connections_of, driver_connection
 from health_export.core.errors import AppError
@@ -30,6 +30,7 @@ from health_export.core.logging import get_logger
 from health_export.imports.apple_health.archive import ExportArchive, ImportLimits
 from health_export.imports.apple_health.clock import ExportClock
 from health_export.imports.apple_health.ecg import EcgRejected, add_ecg
+from health_export.imports.apple_health.errors import ImportErased
 from health_export.imports.apple_health.provenance import ArchivePayload
 from health_export.imports.apple_health.records import ImportCounts, RecordMapper, RecordRejected
 from health_export.imports.apple_health.rings import add_activity_summary
@@ -68,6 +69,9 @@ class ImportProgress:
 
 
 ProgressCallback = Callable[[ImportProgress], None]
+# Asked in each part's transaction before it writes: whether the import is still wanted
+# (its upload not erased); it may lock what it reads until the part commits.
+StillWanted = Callable[[AsyncConnection], Awaitable[bool]]
 
 
 @dataclass(slots=True)
@@ -204,16 +208,18 @@ async def import_apple_health(
     limits: ImportLimits | None = None,
     on_progress: ProgressCallback | None = None,
     part_rows: int = PART_ROWS,
+    still_wanted: StillWanted | None = None,
 ) -> ImportSummary:
     """Import ``path`` (export.zip or export.xml) for ``user_id``; local days in ``zone``
     where a row has no ``HKTimeZone``. Rows are committed ``part_rows`` at a time.
 
     Raises ArchiveRefused/ArchiveTooLarge when the archive cannot be imported whole;
     the message then says whether earlier parts were stored (a re-run of a good
-    archive completes them, storing nothing twice).
+    archive completes them, storing nothing twice). Raises ImportErased when
+    ``still_wanted`` answers False before a part.
     """
     started = time.monotonic()
-    parts = _Parts(part_rows)
+    parts = _Parts(part_rows, still_wanted)
     try:
         archive = await asyncio.to_thread(ExportArchive, path, limits or ImportLimits())
     except AppError as exc:
@@ -247,18 +253,22 @@ class _Parts:
     """Writes the staged batches in transactions of about ``part_rows`` rows each.
 
     One transaction for a whole archive held the user's ingest lock for minutes: the
-    phone's own syncs waited for the import. Each part takes the lock, writes its
-    batches (and the rollups of their days) and commits. The rows are keyed as the
-    feed's, so a re-run after a crash mid-import meets the committed parts as
-    unchanged rows and stores the rest once.
+    phone's own syncs waited for the import. Each part gathers its staged batches, then
+    takes the lock, writes them (and the rollups of their days) and commits. The rows
+    are keyed as the feed's, so a re-run after a crash mid-import meets the committed
+    parts as unchanged rows and stores the rest once.
     """
 
-    def __init__(self, part_rows: int) -> None:
+    def __init__(self, part_rows: int, still_wanted: StillWanted | None = None) -> None:
         self.part_rows = max(1, part_rows)
+        self.still_wanted = still_wanted
         self.ended = False
         self.committed_parts = 0
         self.committed_rows = 0
         self._staged: asyncio.Queue[Batch | BaseException | None] = asyncio.Queue()
+        # Batches taken from the queue for the part being written (dropped by the
+        # writer once written; by _drop_unwritten if the import fails first).
+        self._gathered: list[Batch] = []
 
     def stored_note(self) -> str:
         """What a failed import left stored."""
@@ -282,6 +292,8 @@ class _Parts:
         try:
             while not self.ended:
                 result = await self._write_part(engine, user_id)
+                if not result.by_table:
+                    continue
                 for table, table_counts in result.by_table.items():
                     total.by_table[table] = total.by_table.get(table, TableCounts()) + table_counts
                 self.committed_parts += 1
@@ -307,39 +319,58 @@ class _Parts:
             return
         self._staged.put_nowait(None)
 
-    async def _part_batches(self, deliver: Deliver) -> None:
+    async def _next_part(self) -> list[Batch]:
+        """The staged batches of the next part (about ``part_rows`` rows), gathered before
+        its transaction begins: the user's lock is then held while they are written, not
+        while the parse makes them (a parse slowed by other work stages smaller batches)."""
         rows = 0
         while rows < self.part_rows:
             item = await self._staged.get()
             if item is None:
                 self.ended = True
-                return
+                break
             if isinstance(item, BaseException):
                 raise item
-            deliver(item)
+            self._gathered.append(item)
             rows += item.rows
+        return self._gathered
 
     async def _write_part(self, engine: AsyncEngine, user_id: int) -> WriteResult:
-        async def claim() -> int:
-            return user_id
+        batches = await self._next_part()
+        if not batches:
+            return WriteResult()
+
+        async def part_batches(deliver: Deliver) -> None:
+            for batch in batches:
+                deliver(batch)
 
         async with engine.connect() as conn:
+
+            async def claim() -> int:
+                if self.still_wanted is not None and not await self.still_wanted(conn):
+                    raise ImportErased(
+                        "the import's upload was erased while it ran; "
+                        f"{self.stored_note()} before the erase, and the erase removed them"
+                    )
+                return user_id
+
             writer = PayloadWriter(engine, conn)
             committed = False
             try:
                 async with conn.begin():
                     await writer.start()
-                    await writer.stage_while_parsing(self._part_batches, claim)
+                    await writer.stage_while_parsing(part_batches, claim)
                     # The feeder takes every parsed row: nothing is left in the payload.
                     result = await writer.finish(user_id, NormalisedPayload())
                 committed = True
             finally:
                 await writer.close(committed=committed)
+                self._gathered = []
         return result
 
     async def _drop_unwritten(self, engine: AsyncEngine) -> None:
         """Batch tables staged for a part that never came (the import failed)."""
-        left = []
+        left = [batch.table for batch in self._gathered]
         while not self._staged.empty():
             item = self._staged.get_nowait()
             if isinstance(item, Batch):
