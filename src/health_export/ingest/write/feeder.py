@@ -78,9 +78,13 @@ class Feeder:
     table of its own, on a connection of its own in autocommit mode (see PayloadWriter).
     """
 
-    def __init__(self, db: Connections, writes: Mapping[str, TableWrite]) -> None:
+    def __init__(
+        self, db: Connections, writes: Mapping[str, TableWrite], batch_rows: int = BATCH_ROWS
+    ) -> None:
         self.db = db
         self.writes = writes
+        # The most rows a batch takes (the history import writes one batch per part).
+        self.batch_rows = batch_rows
         self._held = AsyncExitStack()  # the feeder's connection, once it has one
         self._apg: Any = None
         self._undelivered: str | None = None
@@ -96,10 +100,11 @@ class Feeder:
             with gc_paused(PAUSE_FROM_BYTES):
                 while True:
                     finished = parsing.done()
-                    minimum = 1 if finished else DRAIN_MIN_ROWS
+                    minimum = 1 if finished else min(DRAIN_MIN_ROWS, self.batch_rows)
                     for table, rows in payload.rows.items():
                         while len(rows) >= minimum:
-                            deliver(await self._stage(table, payload.take(table, BATCH_ROWS)))
+                            taken = payload.take(table, self.batch_rows)
+                            deliver(await self._stage(table, taken))
                     if finished:
                         parsing.result()
                         return
