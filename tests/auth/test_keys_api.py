@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy import select
 
 from health_export.auth.models import ApiKey, AuditEvent
+from health_export.auth.state import auth_state_of
 from health_export.core.state import state_of
 from tests.fixtures.auth import TestKey, add_key, create_user_with_key
 
@@ -134,7 +135,7 @@ async def test_last_used_is_recorded_off_the_request_path(
 ) -> None:
     for _ in range(3):
         await auth_client.get("/api/v1/auth/keys", headers=keys_key.headers)
-    await app.state.auth.usage.flush()
+    await auth_state_of(app).usage.flush()
     async with state_of(app).sessionmaker() as session:
         row = (
             await session.execute(select(ApiKey).where(ApiKey.id == keys_key.key_id))

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from health_export.auth.state import auth_state_of
 from tests.fixtures.auth import TestKey, unique_name
 
 
@@ -57,7 +58,7 @@ async def test_keys_are_absent_from_tables_logs_and_later_answers(
             json={"name": unique_name(), "password": registered},
         ),
     ]
-    await app.state.auth.usage.flush()
+    await auth_state_of(app).usage.flush()
     dump = await _dump_tables(database_url)
     logs = captured_logs.getvalue()
     assert logs  # the access log did write

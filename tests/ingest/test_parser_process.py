@@ -16,6 +16,7 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
+from health_export.ingest.lifecycle import ingest_runtime_of
 from health_export.ingest.parser_process import ParserProcess
 from tests.fixtures import payloads
 from tests.fixtures.captures import DAY_GROUPED_METRICS, Origin
@@ -52,7 +53,7 @@ def _count_bodies(parser: ParserProcess) -> list[int]:
 
 
 async def _parser_ready(app: FastAPI) -> ParserProcess:
-    parser: ParserProcess | None = app.state.ingest_runtime.parser
+    parser: ParserProcess | None = ingest_runtime_of(app).parser
     assert parser is not None
     for _ in range(300):  # the process imports and connects first
         if parser.available:

@@ -9,13 +9,14 @@ from typing import Any
 import httpx
 import orjson
 
+from health_export.ingest.lifecycle import ingest_runtime_of
 from tests.fixtures.auth import create_user_with_key
 from tests.fixtures.payloads import hae_metrics, hae_workouts
 from tests.fixtures.sync import automation_headers, automation_named, post, sync_view
 
 
 async def _parser_ready(app: Any) -> None:
-    parser = app.state.ingest_runtime.parser
+    parser = ingest_runtime_of(app).parser
     for _ in range(300):  # the process imports and connects first
         if parser is not None and parser.available:
             return

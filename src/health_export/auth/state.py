@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -66,7 +66,12 @@ def build_auth_state(
 
 def auth_state(request: Request) -> AuthState:
     """The running app's authentication machinery."""
-    state = getattr(request.app.state, "auth", None)
+    return auth_state_of(request.app)
+
+
+def auth_state_of(app: FastAPI) -> AuthState:
+    """A started ``app``'s authentication machinery."""
+    state = getattr(app.state, "auth", None)
     if not isinstance(state, AuthState):
         raise RuntimeError("the app has not started: its lifespan did not run")
     return state

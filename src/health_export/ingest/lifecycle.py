@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 
 from health_export.core.state import CoreState
 from health_export.ingest.parser_process import ParserProcess
@@ -28,7 +28,12 @@ def start_ingest(core: CoreState) -> IngestRuntime:
 
 def ingest_runtime(request: Request) -> IngestRuntime:
     """The ingest runtime of the app serving ``request``."""
-    runtime = getattr(request.app.state, "ingest_runtime", None)
+    return ingest_runtime_of(request.app)
+
+
+def ingest_runtime_of(app: FastAPI) -> IngestRuntime:
+    """The ingest runtime of a started ``app``."""
+    runtime = getattr(app.state, "ingest_runtime", None)
     if not isinstance(runtime, IngestRuntime):
         raise RuntimeError("the app has not started: its lifespan did not run")
     return runtime
