@@ -10,11 +10,8 @@ from fastapi import FastAPI
 
 from health_export.core.state import state_of
 from health_export.imports.apple_health.archive import ImportLimits
-from health_export.imports.apple_health.importer import (
-    PART_ROWS,
-    ImportSummary,
-    import_apple_health,
-)
+from health_export.imports.apple_health.importer import ImportSummary, import_apple_health
+from health_export.imports.apple_health.parts import PART_ROWS
 from tests.ingest.conftest import count_rows, fetch
 
 __all__ = ["count_rows", "fetch", "run_import"]
